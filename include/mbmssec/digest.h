@@ -19,6 +19,17 @@ extern "C" {
 
 #define MBMS_DIGEST_HEX_LEN 32 /* MD5 as lower-case hex, without NUL */
 
+/* Parser limits: a longer header is MBMS_ELENGTH; more parameters than this
+ * (known and unknown together) is MBMS_ESYNTAX, so duplicates of unknown
+ * names can be found without allocating. */
+#define MBMS_DIGEST_MAX_HEADER 8192
+#define MBMS_DIGEST_MAX_PARAMS 32
+
+/* algorithm tokens: RFC 2617 3.2.1 and RFC 3310 3.1 (HA1 is plain MD5 for
+ * both; MD5-sess is not supported). */
+#define MBMS_DIGEST_ALG_MD5 "MD5"
+#define MBMS_DIGEST_ALG_AKAV1_MD5 "AKAv1-MD5"
+
 /* A piece of a header: not NUL-terminated; p == NULL means absent. A quoted
  * value containing backslash escapes is reported with `escaped` set; use
  * mbms_digest_unquote() to copy it out. */
@@ -50,12 +61,21 @@ int mbms_digest_unquote(const struct mbms_str *s, char *out, size_t out_cap);
 /* true when the field is present and equals the C string (case-sensitive). */
 bool mbms_digest_str_eq(const struct mbms_str *s, const char *c);
 
+/* The same, ASCII case-insensitive: for tokens such as algorithm, qop and
+ * stale, which RFC 2617 compares without case. */
+bool mbms_digest_str_caseeq(const struct mbms_str *s, const char *c);
+
 /* ---- computations (RFC 2617 3.2.2, MD5, lower-case hex outputs) ---- */
 
 /* HA1 = MD5(username ":" realm ":" password). The password is bytes: for
  * AKAv1-MD5 it is RES (RFC 3310 3.2), for the BM-SC base64(MRK). */
 int mbms_digest_ha1(const char *username, const char *realm, const uint8_t *password,
 		    size_t password_len, char ha1[MBMS_DIGEST_HEX_LEN + 1]);
+
+/* HA2 alone: MD5(method ":" uri) for qop=auth, MD5(method ":" uri ":"
+ * MD5(body)) for qop=auth-int; method "" gives the rspauth form. */
+int mbms_digest_ha2(const char *method, const char *uri, const char *qop, const uint8_t *body,
+		    size_t body_len, char ha2[MBMS_DIGEST_HEX_LEN + 1]);
 
 /* The request digest: HA2 = MD5(method ":" uri) for qop=auth,
  * MD5(method ":" uri ":" MD5(body)) for qop=auth-int. qop must be "auth" or
@@ -105,7 +125,8 @@ int mbms_digest_nonce_make(const uint8_t secret[MBMS_DIGEST_NONCE_SECRET_LEN], c
 			   uint64_t now, char out[MBMS_DIGEST_NONCE_LEN + 1]);
 
 /* 0 when ours and fresh; MBMS_EEXPIRED when ours but older than lifetime
- * seconds (answer stale=true); MBMS_EAUTH when not ours or malformed.
+ * seconds, or issued after now (the clock stepped back): answer stale=true;
+ * MBMS_EAUTH when not ours or malformed. The MAC is compared in constant time.
  * *issued_at gets the nonce's time when ours. */
 int mbms_digest_nonce_check(const uint8_t secret[MBMS_DIGEST_NONCE_SECRET_LEN], const char *realm,
 			    const char *nonce, size_t nonce_len, uint64_t now, uint64_t lifetime,
@@ -116,7 +137,7 @@ int mbms_digest_nonce_check(const uint8_t secret[MBMS_DIGEST_NONCE_SECRET_LEN], 
  * greater than the highest one for its nonce is a replay. When the table is
  * full the oldest entry is evicted; a later request under an evicted nonce
  * is refused (MBMS_EREPLAY) and the client gets a fresh nonce: safe, only
- * slower. */
+ * slower. Lookup and eviction are linear in cap. */
 struct mbms_nc_entry {
 	char nonce[MBMS_DIGEST_NONCE_LEN + 1];
 	uint32_t nc;
@@ -133,8 +154,10 @@ int mbms_nc_table_init(struct mbms_nc_table *t, size_t cap);
 void mbms_nc_table_free(struct mbms_nc_table *t);
 
 /* Record nc (8 hex digits) for an already-verified nonce issued at
- * issued_at. 0 when new, MBMS_EREPLAY when not greater than the last one,
- * MBMS_ESYNTAX when nc is not 8 hex digits. */
+ * issued_at. 0 when new, MBMS_EREPLAY when not greater than the last one
+ * (nc 00000000 never is) or when the nonce may have been evicted (issued
+ * before floor), MBMS_ESYNTAX when nc is not 8 hex digits, MBMS_EINVAL when
+ * the nonce is empty, longer than MBMS_DIGEST_NONCE_LEN or holds a NUL. */
 int mbms_nc_table_use(struct mbms_nc_table *t, const char *nonce, size_t nonce_len,
 		      uint64_t issued_at, const char *nc, size_t nc_len);
 
