@@ -38,6 +38,23 @@
 #define MBMS_PROFILE_KEY_ID_TYPE_MSK 1
 #define MBMS_PROFILE_KEY_ID_TYPE_MTK 2
 
+/* PROFILE: (PROFILE.md 4, 5.2-5.5) the RAND payload of every MBMS MIKEY
+ * message carries exactly 16 bytes. */
+#define MBMS_PROFILE_MIKEY_RAND_LEN 16
+
+/* PROFILE: (PROFILE.md 5.1) key ID = Key Domain ID (3) || MSK ID (4) for an
+ * MSK, || MTK ID (2) more for an MTK. */
+#define MBMS_PROFILE_MSK_KEY_ID_LEN 7
+#define MBMS_PROFILE_MTK_KEY_ID_LEN 9
+
+/* PROFILE: (PROFILE.md 5.2) the MSK KEY carries KV interval with VF/VT the
+ * lowest/highest MTK ID, 2 bytes each (= MBMS_PROFILE_MTK_ID_LEN). */
+#define MBMS_PROFILE_MSK_VF_VT_LEN 2
+
+/* PROFILE: (PROFILE.md 5.5) the MTK KEY carries KV SPI/MKI with
+ * SPI = MSK ID (4) || MTK ID (2). */
+#define MBMS_PROFILE_MTK_SPI_LEN 6
+
 /* PROFILE: (PROFILE.md 5.2, 5.5) UDP ports: MSK messages to the UE on 4359,
  * MTK messages to the session destination on 2269. */
 #define MBMS_PROFILE_UE_MIKEY_PORT 4359
