@@ -389,6 +389,17 @@ int mbms_digest_rspauth(const char ha1[MBMS_DIGEST_HEX_LEN + 1], const char *non
 			      rspauth);
 }
 
+int mbms_digest_check_response(const struct mbms_str *got,
+			       const char want[MBMS_DIGEST_HEX_LEN + 1])
+{
+	if (!got || !want)
+		return MBMS_EINVAL;
+	/* The length and the escaping are not secret; the digest bytes are. */
+	if (!got->p || got->escaped || got->len != MBMS_DIGEST_HEX_LEN)
+		return MBMS_EAUTH;
+	return mbms_ct_equal(got->p, want, MBMS_DIGEST_HEX_LEN) ? 0 : MBMS_EAUTH;
+}
+
 /* ---- formatting ---- */
 
 struct wbuf {

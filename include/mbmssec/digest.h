@@ -58,7 +58,9 @@ int mbms_digest_parse(const char *hdr, size_t len, bool with_scheme,
  * MBMS_ENOSPC when it does not fit, MBMS_ENOTFOUND when absent. */
 int mbms_digest_unquote(const struct mbms_str *s, char *out, size_t out_cap);
 
-/* true when the field is present and equals the C string (case-sensitive). */
+/* true when the field is present and equals the C string (case-sensitive).
+ * Not constant time: compare response / rspauth with
+ * mbms_digest_check_response(). */
 bool mbms_digest_str_eq(const struct mbms_str *s, const char *c);
 
 /* The same, ASCII case-insensitive: for tokens such as algorithm, qop and
@@ -91,6 +93,12 @@ int mbms_digest_rspauth(const char ha1[MBMS_DIGEST_HEX_LEN + 1], const char *non
 			const char *nc, const char *cnonce, const char *qop, const char *uri,
 			const uint8_t *rsp_body, size_t rsp_body_len,
 			char rspauth[MBMS_DIGEST_HEX_LEN + 1]);
+
+/* Compare a received response or rspauth field with the expected digest in
+ * constant time: 0 when equal, MBMS_EAUTH when absent, not 32 lower-case
+ * hex characters (RFC 2617 32LHEX) or different. */
+int mbms_digest_check_response(const struct mbms_str *got,
+			       const char want[MBMS_DIGEST_HEX_LEN + 1]);
 
 /* ---- formatting (NUL-terminated into out; MBMS_ENOSPC when too small) ---- */
 

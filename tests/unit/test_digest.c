@@ -666,6 +666,42 @@ static void test_unquote(void **state)
 	assert_false(mbms_digest_str_eq(&nul, "a"));
 }
 
+/* Constant-time response / rspauth check (the value is a MAC). */
+struct response_case {
+	const char *source;
+	const char *hdr; /* Authentication-Info */
+	int rc;
+};
+
+static const struct response_case response_cases[] = {
+	{"independent digest_auth_int_1 rspauth", "rspauth=\"6a14f468e1349ef5ee4c15b2f365dd7e\"", 0},
+	{"as a token", "rspauth=6a14f468e1349ef5ee4c15b2f365dd7e", 0},
+	{"last character changed", "rspauth=\"6a14f468e1349ef5ee4c15b2f365dd7f\"", MBMS_EAUTH},
+	{"first character changed", "rspauth=\"7a14f468e1349ef5ee4c15b2f365dd7e\"", MBMS_EAUTH},
+	{"upper-case hex (RFC 2617 32LHEX)", "rspauth=\"6A14F468E1349EF5EE4C15B2F365DD7E\"",
+	 MBMS_EAUTH},
+	{"31 characters", "rspauth=\"6a14f468e1349ef5ee4c15b2f365dd7\"", MBMS_EAUTH},
+	{"33 characters", "rspauth=\"6a14f468e1349ef5ee4c15b2f365dd7e0\"", MBMS_EAUTH},
+	{"empty", "rspauth=\"\"", MBMS_EAUTH},
+	{"escaped", "rspauth=\"6a14f468e1349ef5ee4c15b2f365dd7\\e\"", MBMS_EAUTH},
+	{"absent", "nextnonce=\"x\"", MBMS_EAUTH},
+};
+
+static void test_check_response(void **state)
+{
+	(void)state;
+	static const char want[HEXBUF] = "6a14f468e1349ef5ee4c15b2f365dd7e";
+	for (size_t i = 0; i < sizeof(response_cases) / sizeof(response_cases[0]); i++) {
+		const struct response_case *c = &response_cases[i];
+		struct mbms_digest_fields f;
+		assert_int_equal(mbms_digest_parse(c->hdr, strlen(c->hdr), false, &f), 0);
+		int rc = mbms_digest_check_response(&f.rspauth, want);
+		if (rc != c->rc)
+			fail_msg("%s: rc %d, expected %d", c->source, rc, c->rc);
+	}
+	assert_int_equal(mbms_digest_check_response(NULL, want), MBMS_EINVAL);
+}
+
 /* ---- formatters, through the parser and back ---- */
 
 static void test_format_challenge(void **state)
@@ -1058,6 +1094,7 @@ static void test_server_round(void **state)
 					      strlen(body), want),
 			 0);
 	assert_true(mbms_digest_str_eq(&f.response, want));
+	assert_int_equal(mbms_digest_check_response(&f.response, want), 0);
 	/* Must fail: the same request again is a replay. */
 	assert_int_equal(mbms_nc_table_use(&t, f.nonce.p, f.nonce.len, issued, f.nc.p, f.nc.len),
 			 MBMS_EREPLAY);
@@ -1081,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_unquote),
+		cmocka_unit_test(test_check_response),
 		cmocka_unit_test(test_format_challenge),
 		cmocka_unit_test(test_format_authorization),
 		cmocka_unit_test(test_format_auth_info),
