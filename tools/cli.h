@@ -60,5 +60,6 @@ int cmd_ks_naf(int argc, char **argv);
 int cmd_prf(int argc, char **argv);
 int cmd_milenage(int argc, char **argv);
 int cmd_mikey(int argc, char **argv);
+int cmd_gba(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct cli_command commands[] = {
 	{"prf", "MIKEY-1 PRF output (RFC 3830 4.1.2)", cmd_prf},
 	{"milenage", "Milenage f1..f5* and OPc (TS 35.206) as JSON", cmd_milenage},
 	{"mikey", "build, parse and verify MIKEY MBMS messages", cmd_mikey},
+	{"gba", "GBA bootstrap over Ub as a UE, Ks_NAF over Zn as a NAF", cmd_gba},
 };
 
 static void usage(FILE *f)

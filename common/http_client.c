@@ -1,0 +1,174 @@
+/* One HTTP GET with libcurl (see http_client.h). */
+#include "http_client.h"
+
+#include "mbmssec/crypto.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode g_curl_init_rc;
+
+static void curl_init_once(void) { g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+struct ctx {
+	struct mbmsd_http_exchange *ex;
+	size_t max_body;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct ctx *c = user;
+	struct mbmsd_http_exchange *ex = c->ex;
+	size_t n = size * nmemb;
+	if (ex->body_too_large || n > c->max_body - ex->body_len) {
+		ex->body_too_large = true;
+		return n; /* drain; the caller refuses the answer */
+	}
+	if (ex->body_len + n + 1 > ex->body_cap) {
+		size_t cap = ex->body_cap ? ex->body_cap : 1024;
+		while (cap < ex->body_len + n + 1)
+			cap *= 2;
+		char *nb = malloc(cap);
+		if (!nb)
+			return 0;
+		if (ex->body_len)
+			memcpy(nb, ex->body, ex->body_len);
+		if (ex->body) {
+			mbms_wipe(ex->body, ex->body_cap);
+			free(ex->body);
+		}
+		ex->body = nb;
+		ex->body_cap = cap;
+	}
+	memcpy(ex->body + ex->body_len, data, n);
+	ex->body_len += n;
+	ex->body[ex->body_len] = '\0';
+	return n;
+}
+
+/* Copy a header's value (blanks and CRLF trimmed) when it fits. */
+static bool header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+{
+	size_t nn = strlen(name);
+	if (n <= nn || strncasecmp(line, name, nn) != 0 || line[nn] != ':')
+		return false;
+	const char *v = line + nn + 1;
+	size_t vn = n - nn - 1;
+	while (vn && (*v == ' ' || *v == '\t')) {
+		v++;
+		vn--;
+	}
+	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+		vn--;
+	if (vn >= cap)
+		return false;
+	memcpy(out, v, vn);
+	out[vn] = '\0';
+	return true;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
+{
+	struct ctx *c = user;
+	struct mbmsd_http_exchange *ex = c->ex;
+	size_t n = size * nmemb;
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* a new response (after a 100 Continue, say): forget the old headers */
+		ex->content_type[0] = ex->www_auth[0] = ex->auth_info[0] = '\0';
+		ex->has_auth_info = false;
+		return n;
+	}
+	char tmp[MBMS_GBA_AUTH_MAX];
+	if (!ex->www_auth[0] && header_value(line, n, "WWW-Authenticate", tmp, sizeof(tmp)) &&
+	    strncasecmp(tmp, "Digest", 6) == 0)
+		memcpy(ex->www_auth, tmp, strlen(tmp) + 1);
+	else if (header_value(line, n, "Authentication-Info", ex->auth_info, sizeof(ex->auth_info)))
+		ex->has_auth_info = true;
+	else
+		header_value(line, n, "Content-Type", ex->content_type, sizeof(ex->content_type));
+	return n;
+}
+
+int mbmsd_http_get(const char *url, const char *const *headers, const char *user_agent,
+		   const char *basic_user, const char *basic_pass, size_t max_body,
+		   struct mbmsd_http_exchange *ex, char *err, size_t err_cap)
+{
+	memset(ex, 0, sizeof(*ex));
+	pthread_once(&g_curl_once, curl_init_once);
+	if (g_curl_init_rc != CURLE_OK) {
+		snprintf(err, err_cap, "libcurl initialisation failed");
+		return -1;
+	}
+	CURL *h = curl_easy_init();
+	if (!h) {
+		snprintf(err, err_cap, "libcurl: no handle");
+		return -1;
+	}
+	struct curl_slist *list = NULL;
+	for (size_t i = 0; headers && headers[i]; i++) {
+		struct curl_slist *nl = curl_slist_append(list, headers[i]);
+		if (!nl) {
+			curl_slist_free_all(list);
+			curl_easy_cleanup(h);
+			snprintf(err, err_cap, "out of memory");
+			return -1;
+		}
+		list = nl;
+	}
+	struct ctx c = {ex, max_body};
+	char curl_err[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
+	if (list)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	if (user_agent)
+		curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent);
+	if (basic_user) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, basic_user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, basic_pass ? basic_pass : "");
+	}
+	CURLcode rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ex->status);
+	curl_slist_free_all(list);
+	curl_easy_cleanup(h);
+	if (rc != CURLE_OK) {
+		snprintf(err, err_cap, "%s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+		mbmsd_http_exchange_free(ex);
+		return -1;
+	}
+	return 0;
+}
+
+void mbmsd_http_exchange_free(struct mbmsd_http_exchange *ex)
+{
+	if (ex->body) {
+		mbms_wipe(ex->body, ex->body_cap);
+		free(ex->body);
+	}
+	ex->body = NULL;
+	ex->body_len = ex->body_cap = 0;
+}
+
+bool mbmsd_http_media_type_is(const char *content_type, const char *type)
+{
+	size_t n = strlen(type);
+	if (!content_type || strncasecmp(content_type, type, n) != 0)
+		return false;
+	char c = content_type[n];
+	return c == '\0' || c == ';' || c == ' ' || c == '\t';
+}

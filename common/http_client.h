@@ -1,0 +1,36 @@
+/* Daemon support: one HTTP GET with libcurl, keeping the headers the GBA
+ * code needs (internal to common/: ub_http.c and zn_http.c). */
+#ifndef MBMSD_HTTP_CLIENT_H
+#define MBMSD_HTTP_CLIENT_H
+
+#include "mbmssec/gba.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mbmsd_http_exchange {
+	long status;
+	char *body; /* NUL-terminated, wiped by mbmsd_http_exchange_free */
+	size_t body_len;
+	size_t body_cap;
+	bool body_too_large;
+	char content_type[128];
+	char www_auth[MBMS_GBA_AUTH_MAX];   /* the first Digest challenge */
+	char auth_info[MBMS_GBA_AUTH_MAX];
+	bool has_auth_info;
+};
+
+/* GET url with extra header lines ("Name: value", NULL-terminated list, may
+ * be NULL), an optional User-Agent and optional HTTP Basic credentials.
+ * Any HTTP status is a success here (read ex->status); -1 with err set
+ * when no answer came. */
+int mbmsd_http_get(const char *url, const char *const *headers, const char *user_agent,
+		   const char *basic_user, const char *basic_pass, size_t max_body,
+		   struct mbmsd_http_exchange *ex, char *err, size_t err_cap);
+
+void mbmsd_http_exchange_free(struct mbmsd_http_exchange *ex);
+
+/* true when the Content-Type's media type (before any ';') is `type`. */
+bool mbmsd_http_media_type_is(const char *content_type, const char *type);
+
+#endif

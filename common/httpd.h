@@ -1,0 +1,69 @@
+/* Daemon support: a small HTTP server over libmicrohttpd.
+ *
+ * The helper collects a request body across MHD's callbacks up to a size
+ * limit (a bigger body gets 413 without reaching the handler), then calls
+ * the handler once with the whole request; the handler fills a response
+ * struct and the helper sends it. Bodies are wiped when freed (they may hold
+ * keys). One internal polling thread per server: handlers of one server
+ * never run concurrently.
+ */
+#ifndef MBMSD_HTTPD_H
+#define MBMSD_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct MHD_Connection;
+struct mbmsd_httpd;
+
+struct mbmsd_http_request {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url; /* path only, without the query */
+	const uint8_t *body;
+	size_t body_len;
+	char peer[64];   /* "ip:port" of the client, for logs */
+};
+
+#define MBMSD_HTTP_MAX_HEADERS 4
+
+struct mbmsd_http_response {
+	unsigned status;
+	const char *content_type; /* NULL: no body */
+	char *body;               /* malloc'd by the handler (mbmsd_http_set_body), or NULL */
+	size_t body_len;
+	struct {
+		const char *name;
+		char value[1024];
+	} headers[MBMSD_HTTP_MAX_HEADERS];
+	size_t nheaders;
+};
+
+/* Returns nothing: every request gets the response in resp (status 500
+ * when the handler leaves it 0). */
+typedef void (*mbmsd_http_handler)(void *user, const struct mbmsd_http_request *req,
+				   struct mbmsd_http_response *resp);
+
+/* Listen on host:port (IPv4 or IPv6 literal; port 0 picks one). NULL with
+ * a message in err on failure. */
+struct mbmsd_httpd *mbmsd_httpd_start(const char *host, uint16_t port, size_t max_body,
+				      mbmsd_http_handler handler, void *user, char *err,
+				      size_t err_cap);
+uint16_t mbmsd_httpd_port(const struct mbmsd_httpd *h);
+void mbmsd_httpd_stop(struct mbmsd_httpd *h);
+
+/* Request helpers. */
+const char *mbmsd_http_header(const struct mbmsd_http_request *req, const char *name);
+const char *mbmsd_http_query(const struct mbmsd_http_request *req, const char *name);
+
+/* Response helpers: copy a body in (0, or -1 when out of memory) and add a
+ * header (-1 when full or too long). */
+int mbmsd_http_set_body(struct mbmsd_http_response *resp, unsigned status,
+			const char *content_type, const void *body, size_t len);
+int mbmsd_http_add_header(struct mbmsd_http_response *resp, const char *name,
+			  const char *value);
+/* Status only, with a short text/plain reason as body. */
+void mbmsd_http_status(struct mbmsd_http_response *resp, unsigned status, const char *text);
+
+#endif
