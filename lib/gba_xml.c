@@ -264,9 +264,11 @@ static void trim(struct flat_child *c)
 		a++;
 	while (b > a && is_xml_space(c->text[b - 1]))
 		b--;
+	size_t old_len = c->len;
 	memmove(c->text, c->text + a, b - a);
 	c->len = b - a;
-	c->text[c->len] = '\0';
+	/* clear what the move left behind: the buffer holds the text and zeros */
+	memset(c->text + c->len, 0, old_len - c->len + 1);
 }
 
 static int flat_parse(const char *xml, size_t len, const char *root, struct flat_child *children,
