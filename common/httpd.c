@@ -6,12 +6,16 @@
 #include "mbmssec/crypto.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 
 struct mbmsd_httpd {
@@ -20,6 +24,8 @@ struct mbmsd_httpd {
 	void *user;
 	size_t max_body;
 	uint16_t port;
+	pthread_t thread;
+	atomic_bool stop;
 };
 
 /* Per-request state kept across MHD's calls. */
@@ -229,13 +235,44 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
+/* MHD in external-select mode on a thread of ours, so that the thread can
+ * free its per-thread crypto contexts when it ends (MHD's own threads give
+ * no such hook). The select() is capped at 100 ms to notice `stop`. */
+static void *serve(void *arg)
+{
+	struct mbmsd_httpd *h = arg;
+	while (!atomic_load(&h->stop)) {
+		fd_set rs, ws, es;
+		MHD_socket max_fd = 0;
+		FD_ZERO(&rs);
+		FD_ZERO(&ws);
+		FD_ZERO(&es);
+		if (MHD_get_fdset(h->mhd, &rs, &ws, &es, &max_fd) != MHD_YES) {
+			log_error("http: cannot get the socket set");
+			break;
+		}
+		MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
+		long ms = 100;
+		if (MHD_get_timeout(h->mhd, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)ms)
+			ms = (long)mhd_ms;
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+		if (select(max_fd + 1, &rs, &ws, &es, &tv) < 0 && errno != EINTR) {
+			log_error("http: select: %s", strerror(errno));
+			break;
+		}
+		MHD_run_from_select(h->mhd, &rs, &ws, &es);
+	}
+	mbms_crypto_thread_cleanup();
+	return NULL;
+}
+
 struct mbmsd_httpd *mbmsd_httpd_start(const char *host, uint16_t port, size_t max_body,
 				      mbmsd_http_handler handler, void *user, char *err,
 				      size_t err_cap)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_ERROR_LOG;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
@@ -271,6 +308,13 @@ struct mbmsd_httpd *mbmsd_httpd_start(const char *host, uint16_t port, size_t ma
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di ? di->port : port;
+	atomic_init(&h->stop, false);
+	if (pthread_create(&h->thread, NULL, serve, h) != 0) {
+		snprintf(err, err_cap, "cannot start the HTTP thread");
+		MHD_stop_daemon(h->mhd);
+		free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -280,6 +324,8 @@ void mbmsd_httpd_stop(struct mbmsd_httpd *h)
 {
 	if (!h)
 		return;
+	atomic_store(&h->stop, true);
+	pthread_join(h->thread, NULL);
 	MHD_stop_daemon(h->mhd);
 	free(h);
 }

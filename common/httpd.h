@@ -4,7 +4,7 @@
  * limit (a bigger body gets 413 without reaching the handler), then calls
  * the handler once with the whole request; the handler fills a response
  * struct and the helper sends it. Bodies are wiped when freed (they may hold
- * keys). One internal polling thread per server: handlers of one server
+ * keys). Each server runs MHD on one thread of its own: handlers of one server
  * never run concurrently.
  */
 #ifndef MBMSD_HTTPD_H

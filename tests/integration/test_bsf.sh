@@ -91,10 +91,12 @@ start_bsfd() {
 	fail "bsfd did not report its ports within 10 s"
 }
 
-stop_bsfd() {
+stop_bsfd() { # SIGTERM must end bsfd cleanly (exit 0; under ASan also leak-free)
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	local rc=$?
 	pid=""
+	[ "$rc" -eq 0 ] || fail "bsfd exited with $rc after SIGTERM"
 }
 
 bootstrap() { # extra args...; output in $work/boot.out, $work/boot.err
