@@ -9,7 +9,7 @@ endif
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 600
 
-.PHONY: all configure test demo bench fuzz fuzz-smoke clean distclean
+.PHONY: all configure test demo bench install fuzz fuzz-smoke clean distclean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -21,10 +21,18 @@ test: all
 	@bash tests/run-suite.sh $(BUILD)
 
 demo: all
-	@bash scripts/demo.sh $(BUILD)
+	@if [ -f scripts/demo.sh ]; then bash scripts/demo.sh $(BUILD); \
+	else echo "make demo: the end-to-end demo (scripts/demo.sh) is not built yet" >&2; exit 1; fi
 
 bench: all
-	@bash bench/run.sh $(BUILD)
+	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); \
+	else echo "make bench: the benchmark suite (bench/run.sh) is not built yet" >&2; exit 1; fi
+
+# Install programs, library, headers, pkg-config file, man pages, units:
+# make install PREFIX=/usr/local [DESTDIR=...]
+PREFIX ?= /usr/local
+install: all
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 # libFuzzer targets (clang). fuzz-smoke is CI's short run; fuzz runs longer.
 build-fuzz/bin/.built: $(wildcard lib/*.c include/mbmssec/*.h tests/fuzz/*.c)
