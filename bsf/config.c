@@ -19,6 +19,8 @@ enum {
 	SEEN_LIFETIME = 1u << 4,
 	SEEN_PURGE = 1u << 5,
 	SEEN_LOG = 1u << 6,
+	SEEN_TLS_CERT = 1u << 7,
+	SEEN_TLS_KEY = 1u << 8,
 };
 
 static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
@@ -136,6 +138,13 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 			return err_out(err, "purge_interval: seconds from 1 to 86400, got '%s'",
 				       value);
 		cfg->purge_interval = v;
+	} else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0) {
+		/* Checked here, read and loaded by main.c through
+		 * mbmsd_tls_from_config() (common/httpd.h). */
+		if (once(cfg, key[4] == 'c' ? SEEN_TLS_CERT : SEEN_TLS_KEY, key, err))
+			return MBMS_EINVAL;
+		if (!*value)
+			return err_out(err, "%s: a PEM file path is required", key);
 	} else if (strcmp(key, "log_level") == 0) {
 		if (once(cfg, SEEN_LOG, key, err))
 			return MBMS_EINVAL;
@@ -166,6 +175,10 @@ int bsf_config_load(const char *path, struct bsf_config *cfg, char *err, size_t 
 			snprintf(err, err_cap, "%s: [bsf] %s is required", path, required[i].name);
 			goto fail;
 		}
+	if (!(cfg->seen & SEEN_TLS_CERT) != !(cfg->seen & SEEN_TLS_KEY)) {
+		snprintf(err, err_cap, "%s: [bsf] tls_cert and tls_key go together", path);
+		goto fail;
+	}
 	for (size_t i = 0; i < cfg->nnafs; i++)
 		if (!cfg->nafs[i].secret[0]) {
 			snprintf(err, err_cap, "%s: [naf \"%s\"] has no secret", path,

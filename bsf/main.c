@@ -33,7 +33,8 @@ static const char usage_text[] =
 	"\n"
 	"The GBA bootstrapping server: Ub (HTTP Digest AKA, TS 24.109) and the\n"
 	"project's HTTP Zn for NAFs (docs/bsf.md).\n"
-	"  --config FILE    INI configuration (examples/bsf.ini)\n"
+	"  --config FILE    INI configuration (examples/bsf.ini; tls_cert and tls_key\n"
+	"                   switch both listeners to HTTPS)\n"
 	"  --debug-keys     log Ks and Ks_NAF in hex (lab use only)\n"
 	"  --k HEX          subscriber key K, 16 bytes\n"
 	"  --op / --opc HEX operator variant OP (OPc is computed) or OPc, 16 bytes\n"
@@ -295,9 +296,18 @@ static int run(const char *config_path, bool debug_keys)
 		bsf_config_free(&cfg);
 		return 1;
 	}
+	/* tls_cert / tls_key: HTTPS on both listeners (docs/operations.md) */
+	struct mbmsd_tls tls;
+	bool use_tls = false;
+	if (mbmsd_tls_from_config(config_path, "bsf", &tls, &use_tls, err, sizeof(err))) {
+		log_error("%s", err);
+		bsf_config_free(&cfg);
+		return 1;
+	}
 	struct bsf_ctx ctx = {.cfg = &cfg};
 	if (bsf_store_open(cfg.db, &ctx.store, err, sizeof(err))) {
 		log_error("%s", err);
+		mbmsd_tls_free(&tls);
 		bsf_config_free(&cfg);
 		return 1;
 	}
@@ -314,15 +324,16 @@ static int run(const char *config_path, bool debug_keys)
 	int ret = 1;
 	unsigned purged_b = 0, purged_p = 0;
 	bsf_store_purge(ctx.store, bsf_now(), &purged_b, &purged_p);
-	struct mbmsd_httpd *ub = mbmsd_httpd_start(cfg.ub_host, cfg.ub_port, MBMS_GBA_BODY_MAX,
-						   bsf_ub_handle, &ctx, err, sizeof(err));
+	const struct mbmsd_tls *ltls = use_tls ? &tls : NULL;
+	struct mbmsd_httpd *ub = mbmsd_httpd_start_tls(cfg.ub_host, cfg.ub_port, MBMS_GBA_BODY_MAX,
+						       ltls, bsf_ub_handle, &ctx, err, sizeof(err));
 	struct mbmsd_httpd *zn = NULL;
 	if (!ub) {
 		log_error("Ub: %s", err);
 		goto out;
 	}
-	zn = mbmsd_httpd_start(cfg.zn_host, cfg.zn_port, MBMS_GBA_BODY_MAX, bsf_zn_handle, &ctx,
-			       err, sizeof(err));
+	zn = mbmsd_httpd_start_tls(cfg.zn_host, cfg.zn_port, MBMS_GBA_BODY_MAX, ltls,
+				   bsf_zn_handle, &ctx, err, sizeof(err));
 	if (!zn) {
 		log_error("Zn: %s", err);
 		goto out;
@@ -332,6 +343,10 @@ static int run(const char *config_path, bool debug_keys)
 		 MBMS_VERSION, cfg.host, cfg.ub_host, mbmsd_httpd_port(ub), cfg.zn_host,
 		 mbmsd_httpd_port(zn), cfg.nnafs, (unsigned long long)cfg.key_lifetime, cfg.db,
 		 purged_b);
+	if (use_tls)
+		log_info("TLS on Ub and Zn (https only): certificate %s, valid until %s%s",
+			 tls.subject, tls.not_after, tls.expired ? " (EXPIRED)" : "");
+	mbmsd_tls_free(&tls); /* the listeners keep their own copies */
 	for (;;) {
 		struct timespec ts = {(time_t)cfg.purge_interval, 0};
 		int sig = sigtimedwait(&sigs, NULL, &ts);
@@ -354,6 +369,7 @@ static int run(const char *config_path, bool debug_keys)
 	}
 	ret = 0;
 out:
+	mbmsd_tls_free(&tls);
 	mbmsd_httpd_stop(zn);
 	mbmsd_httpd_stop(ub);
 	bsf_store_close(ctx.store);

@@ -1,14 +1,21 @@
 /* HTTP server glue over libmicrohttpd 0.9.75 (see httpd.h). */
 #include "httpd.h"
 
+#include "config.h"
 #include "log.h"
 
 #include "mbmssec/crypto.h"
+#include "mbmssec/error.h"
+#include "mbmssec/ini.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -17,6 +24,14 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* PEM files are small; this only bounds what a wrong path can make us read. */
+#define TLS_FILE_MAX (256 * 1024)
+
+/* GnuTLS priority string: its defaults, but no protocol older than TLS 1.2. */
+static char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
 struct mbmsd_httpd {
 	struct MHD_Daemon *mhd;
@@ -26,6 +41,9 @@ struct mbmsd_httpd {
 	uint16_t port;
 	pthread_t thread;
 	atomic_bool stop;
+	/* our copies of the PEMs given to MHD, NULL without TLS */
+	char *cert_pem, *key_pem;
+	size_t cert_len, key_len;
 };
 
 /* Per-request state kept across MHD's calls. */
@@ -268,9 +286,200 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+/* ---- TLS ---- */
+
+bool mbmsd_httpd_tls_supported(void)
+{
+	return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+}
+
+/* An encrypted key would otherwise make OpenSSL prompt on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *user)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)user;
+	return -1;
+}
+
+static void asn1_time_iso(const ASN1_TIME *t, char *out, size_t cap)
+{
+	struct tm tm;
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1 || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, cap, "?");
+}
+
+void mbmsd_tls_free(struct mbmsd_tls *tls)
+{
+	if (!tls)
+		return;
+	mbmsd_file_free(tls->cert_pem, tls->cert_len);
+	mbmsd_file_free(tls->key_pem, tls->key_len);
+	memset(tls, 0, sizeof(*tls));
+}
+
+int mbmsd_tls_load(const char *cert_path, const char *key_path, struct mbmsd_tls *out,
+		   char *err, size_t err_cap)
+{
+	memset(out, 0, sizeof(*out));
+	if (!mbmsd_httpd_tls_supported()) {
+		snprintf(err, err_cap, "TLS requested, but this libmicrohttpd was built without "
+				       "TLS support");
+		return -1;
+	}
+	if (mbmsd_file_read(cert_path, TLS_FILE_MAX, &out->cert_pem, &out->cert_len, err,
+			    err_cap) ||
+	    mbmsd_file_read(key_path, TLS_FILE_MAX, &out->key_pem, &out->key_len, err, err_cap)) {
+		mbmsd_tls_free(out);
+		return -1;
+	}
+	struct stat st;
+	if (stat(key_path, &st) == 0 && (st.st_mode & 077))
+		log_warn("%s: the private key is readable by group or others (chmod 600)", key_path);
+
+	int ret = -1;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	BIO *bio = BIO_new_mem_buf(out->cert_pem, (int)out->cert_len);
+	if (bio)
+		cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (!cert) {
+		snprintf(err, err_cap, "%s: no PEM certificate", cert_path);
+		goto out;
+	}
+	bio = BIO_new_mem_buf(out->key_pem, (int)out->key_len);
+	if (bio)
+		key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (!key) {
+		snprintf(err, err_cap, "%s: no unencrypted PEM private key", key_path);
+		goto out;
+	}
+	if (X509_check_private_key(cert, key) != 1) {
+		snprintf(err, err_cap, "%s: the key does not match the certificate in %s", key_path,
+			 cert_path);
+		goto out;
+	}
+	if (!X509_NAME_oneline(X509_get_subject_name(cert), out->subject, sizeof(out->subject)))
+		snprintf(out->subject, sizeof(out->subject), "?");
+	asn1_time_iso(X509_get0_notAfter(cert), out->not_after, sizeof(out->not_after));
+	/* -1: notAfter lies before now */
+	out->expired = X509_cmp_current_time(X509_get0_notAfter(cert)) < 0;
+	if (out->expired)
+		log_warn("%s: the certificate expired at %s", cert_path, out->not_after);
+	ret = 0;
+out:
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	if (ret)
+		mbmsd_tls_free(out);
+	return ret;
+}
+
+struct tls_keys {
+	const char *config_path;
+	const char *section;
+	char cert[4096], key[4096];
+	bool has_cert, has_key;
+};
+
+static int tls_on_key(void *user, const char *section, const char *sub, const char *key,
+		      const char *value, unsigned line, struct mbms_ini_error *err)
+{
+	struct tls_keys *k = user;
+	(void)line;
+	if (*sub || strcmp(section, k->section) != 0)
+		return 0;
+	char *path;
+	bool *has;
+	if (strcmp(key, "tls_cert") == 0) {
+		path = k->cert;
+		has = &k->has_cert;
+	} else if (strcmp(key, "tls_key") == 0) {
+		path = k->key;
+		has = &k->has_key;
+	} else {
+		return 0;
+	}
+	if (*has) {
+		snprintf(err->msg, sizeof(err->msg), "'%s' given twice", key);
+		return MBMS_EINVAL;
+	}
+	if (!*value || mbmsd_config_path(k->config_path, value, path, sizeof(k->cert))) {
+		snprintf(err->msg, sizeof(err->msg), "%s: bad path", key);
+		return MBMS_EINVAL;
+	}
+	*has = true;
+	return 0;
+}
+
+int mbmsd_tls_from_config(const char *config_path, const char *section, struct mbmsd_tls *out,
+			  bool *enabled, char *err, size_t err_cap)
+{
+	memset(out, 0, sizeof(*out));
+	*enabled = false;
+	struct tls_keys k;
+	memset(&k, 0, sizeof(k));
+	k.config_path = config_path;
+	k.section = section;
+	char *buf;
+	size_t len;
+	if (mbmsd_file_read(config_path, MBMSD_CONFIG_MAX, &buf, &len, err, err_cap))
+		return -1;
+	struct mbms_ini_error ie;
+	memset(&ie, 0, sizeof(ie));
+	int rc = mbms_ini_parse(buf, len, NULL, tls_on_key, &k, &ie);
+	mbmsd_file_free(buf, len);
+	if (rc) {
+		snprintf(err, err_cap, "%s:%u: %s", config_path, ie.line, ie.msg);
+		return -1;
+	}
+	if (!k.has_cert && !k.has_key)
+		return 0;
+	if (!k.has_cert || !k.has_key) {
+		snprintf(err, err_cap, "%s: [%s] tls_cert and tls_key go together", config_path,
+			 section);
+		return -1;
+	}
+	if (mbmsd_tls_load(k.cert, k.key, out, err, err_cap))
+		return -1;
+	*enabled = true;
+	return 0;
+}
+
+static char *pem_copy(const char *pem, size_t len)
+{
+	char *c = malloc(len + 1);
+	if (c) {
+		memcpy(c, pem, len);
+		c[len] = '\0';
+	}
+	return c;
+}
+
+static void httpd_free(struct mbmsd_httpd *h)
+{
+	mbmsd_file_free(h->cert_pem, h->cert_len + 1);
+	mbmsd_file_free(h->key_pem, h->key_len + 1);
+	free(h);
+}
+
+bool mbmsd_httpd_is_tls(const struct mbmsd_httpd *h) { return h && h->key_pem; }
+
 struct mbmsd_httpd *mbmsd_httpd_start(const char *host, uint16_t port, size_t max_body,
 				      mbmsd_http_handler handler, void *user, char *err,
 				      size_t err_cap)
+{
+	return mbmsd_httpd_start_tls(host, port, max_body, NULL, handler, user, err, err_cap);
+}
+
+struct mbmsd_httpd *mbmsd_httpd_start_tls(const char *host, uint16_t port, size_t max_body,
+					  const struct mbmsd_tls *tls,
+					  mbmsd_http_handler handler, void *user, char *err,
+					  size_t err_cap)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
@@ -296,16 +505,51 @@ struct mbmsd_httpd *mbmsd_httpd_start(const char *host, uint16_t port, size_t ma
 	h->handler = handler;
 	h->user = user;
 	h->max_body = max_body;
+	struct MHD_OptionItem tls_opts[4] = {{MHD_OPTION_END, 0, NULL}};
+	if (tls) {
+		if (!mbmsd_httpd_tls_supported()) {
+			snprintf(err, err_cap, "TLS requested, but this libmicrohttpd was built "
+					       "without TLS support");
+			free(h);
+			return NULL;
+		}
+		if (!tls->cert_pem || !tls->key_pem) {
+			snprintf(err, err_cap, "TLS requested without certificate or key");
+			free(h);
+			return NULL;
+		}
+		h->cert_pem = pem_copy(tls->cert_pem, tls->cert_len);
+		h->cert_len = tls->cert_len;
+		h->key_pem = pem_copy(tls->key_pem, tls->key_len);
+		h->key_len = tls->key_len;
+		if (!h->cert_pem || !h->key_pem) {
+			snprintf(err, err_cap, "out of memory");
+			httpd_free(h);
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+		tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem};
+		tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem};
+		tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+						      tls_priorities};
+		tls_opts[3] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	}
 	h->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
-		snprintf(err, err_cap, "cannot listen on %s:%u", host, port);
-		free(h);
+		if (tls)
+			snprintf(err, err_cap, "cannot start HTTPS on %s:%u (address in use, or "
+					       "GnuTLS refused the certificate or key: see above)",
+				 host, port);
+		else
+			snprintf(err, err_cap, "cannot listen on %s:%u", host, port);
+		httpd_free(h);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -314,7 +558,7 @@ struct mbmsd_httpd *mbmsd_httpd_start(const char *host, uint16_t port, size_t ma
 	if (pthread_create(&h->thread, NULL, serve, h) != 0) {
 		snprintf(err, err_cap, "cannot start the HTTP thread");
 		MHD_stop_daemon(h->mhd);
-		free(h);
+		httpd_free(h);
 		return NULL;
 	}
 	return h;
@@ -329,5 +573,5 @@ void mbmsd_httpd_stop(struct mbmsd_httpd *h)
 	atomic_store(&h->stop, true);
 	pthread_join(h->thread, NULL);
 	MHD_stop_daemon(h->mhd);
-	free(h);
+	httpd_free(h);
 }

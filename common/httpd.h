@@ -5,7 +5,8 @@
  * the handler once with the whole request; the handler fills a response
  * struct and the helper sends it. Bodies are wiped when freed (they may hold
  * keys). Each server runs MHD on one thread of its own: handlers of one server
- * never run concurrently.
+ * never run concurrently. A server speaks plain HTTP or, when started with
+ * a certificate and key, HTTPS.
  */
 #ifndef MBMSD_HTTPD_H
 #define MBMSD_HTTPD_H
@@ -50,6 +51,48 @@ typedef void (*mbmsd_http_handler)(void *user, const struct mbmsd_http_request *
 struct mbmsd_httpd *mbmsd_httpd_start(const char *host, uint16_t port, size_t max_body,
 				      mbmsd_http_handler handler, void *user, char *err,
 				      size_t err_cap);
+
+/* ---- TLS (optional) ----
+ * A listener started with TLS serves HTTPS only (libmicrohttpd over GnuTLS,
+ * TLS 1.2 and 1.3; a plain-HTTP client fails the handshake). The daemon
+ * configuration keys are tls_cert and tls_key (docs/operations.md "TLS"). */
+struct mbmsd_tls {
+	char *cert_pem;      /* certificate, then any chain, PEM, NUL-terminated */
+	size_t cert_len;
+	char *key_pem;       /* unencrypted private key, PEM; wiped when freed */
+	size_t key_len;
+	char subject[256];   /* of the certificate, for the start-up log */
+	char not_after[32];  /* "2026-01-01T00:00:00Z" */
+	bool expired;
+};
+
+/* Whether this libmicrohttpd was built with TLS. */
+bool mbmsd_httpd_tls_supported(void);
+
+/* Read and check a certificate and its private key: both PEM, the key
+ * unencrypted and matching the certificate. Warns (through the log) when the
+ * key file is readable by group or others or the certificate has expired.
+ * 0, or -1 with a message in err. Free with mbmsd_tls_free. */
+int mbmsd_tls_load(const char *cert_path, const char *key_path, struct mbmsd_tls *out,
+		   char *err, size_t err_cap);
+void mbmsd_tls_free(struct mbmsd_tls *tls);
+
+/* The keys tls_cert and tls_key of [section] in a daemon's configuration
+ * file (relative paths are taken relative to the file). Neither: 0 with
+ * *enabled false. Both: loaded as by mbmsd_tls_load, *enabled true. One
+ * alone, TLS missing from libmicrohttpd, a bad file: -1 with err. The
+ * daemon's own configuration reader accepts the two keys and leaves them
+ * to this function. */
+int mbmsd_tls_from_config(const char *config_path, const char *section, struct mbmsd_tls *out,
+			  bool *enabled, char *err, size_t err_cap);
+
+/* As mbmsd_httpd_start; tls NULL = plain HTTP. The listener keeps its own
+ * copy of the PEMs: tls may be freed once this returns. */
+struct mbmsd_httpd *mbmsd_httpd_start_tls(const char *host, uint16_t port, size_t max_body,
+					  const struct mbmsd_tls *tls,
+					  mbmsd_http_handler handler, void *user, char *err,
+					  size_t err_cap);
+bool mbmsd_httpd_is_tls(const struct mbmsd_httpd *h);
 uint16_t mbmsd_httpd_port(const struct mbmsd_httpd *h);
 void mbmsd_httpd_stop(struct mbmsd_httpd *h);
 
