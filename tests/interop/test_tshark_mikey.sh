@@ -83,6 +83,12 @@ def fail(msg):
 
 
 DECODE = ["-d", "udp.port==4359,mikey"]
+# Wireshark's stock dissector only: a personal profile or plugin (such as
+# contrib/wireshark/mbms_mikey.lua copied to ~/.local/lib/wireshark/plugins)
+# would change what is decoded, so tshark runs with an empty home.
+os.makedirs(os.path.join(tmp, "home"), exist_ok=True)
+TSHARK_ENV = dict(os.environ, HOME=os.path.join(tmp, "home"),
+                  XDG_CONFIG_HOME=os.path.join(tmp, "home", ".config"))
 
 # What make-pcaps.sh writes, in the order of all-messages.pcap.
 MESSAGES = [
@@ -110,7 +116,7 @@ def tshark(pcap, *args, decode=True):
     """tshark's stdout; its stderr (the root warning) is ignored, its exit
     status is not."""
     p = subprocess.run(["tshark", "-r", pcap, *(DECODE if decode else []), *args],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=TSHARK_ENV)
     if p.returncode != 0:
         fail("tshark %s on %s: exit %d: %s" % (" ".join(args[:2]), pcap, p.returncode,
                                                p.stderr.strip()[-300:]))
