@@ -3,12 +3,15 @@
 # inputs of tests/vectors/independent_cases.json, wrap each in Ethernet/IPv4/UDP
 # with text2pcap and write the pcap files that users open in Wireshark:
 #
-#   msk-with-v.pcap     MSK message, V set    (case msk_message_v1)          BM-SC:49152 -> UE:4359
-#   verification.pcap   its verification      (case verification_for_msk_message_v1)
-#                                                                              UE:4359 -> BM-SC:49152
-#   msk-without-v.pcap  MSK message, V clear  (case msk_message_v0_wrapping_range)
-#   trigger.pcap        solicited-pull trigger (case trigger)                BM-SC:49152 -> UE:4359
-#   mtk.pcap            MTK message           (case mtk_message_1)  BM-SC:49152 -> 233.252.0.1:2269
+#   msk-with-v.pcap     MSK message, V set (case msk_message_v1)
+#                       BM-SC 192.0.2.1:49152 -> UE 192.0.2.2:4359
+#   verification.pcap   its verification (case verification_for_msk_message_v1)
+#                       UE 192.0.2.2:4359 -> BM-SC 192.0.2.1:49152
+#   msk-without-v.pcap  MSK message, V clear (case msk_message_v0_wrapping_range)
+#                       BM-SC -> UE:4359
+#   trigger.pcap        solicited-pull trigger (case trigger), BM-SC -> UE:4359
+#   mtk.pcap            MTK message (case mtk_message_1)
+#                       BM-SC 192.0.2.1:49152 -> session 233.252.0.1:2269
 #   all-messages.pcap   the five above in this order, one second apart
 #
 # PROFILE.md 5.2-5.5 and 10.14: MSK messages and triggers go to UDP 4359 of the
@@ -34,7 +37,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) bin=${2:?--bin needs a directory}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h | --help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "make-pcaps.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done

@@ -49,7 +49,8 @@ fi
 
 # fresh pcaps from the CLI under test, twice: the output must be deterministic
 for run in 1 2; do
-	if ! bash "$src/scripts/make-pcaps.sh" --bin "$bin" --out "$tmp/fresh$run" >"$tmp/make.log" 2>&1; then
+	if ! bash "$src/scripts/make-pcaps.sh" --bin "$bin" --out "$tmp/fresh$run" \
+		>"$tmp/make.log" 2>&1; then
 		cat "$tmp/make.log"
 		echo "FAIL: scripts/make-pcaps.sh failed"
 		exit 1
@@ -306,4 +307,5 @@ if [ "$failures" -ne 0 ]; then
 	echo "test_tshark_mikey: $failures check(s) failed"
 	exit 1
 fi
-echo "test_tshark_mikey: all checks passed (tshark $(tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([^ ]*\).*/\1/p'))"
+version=$(tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([^ ]*\).*/\1/p')
+echo "test_tshark_mikey: all checks passed (tshark $version)"
