@@ -3,7 +3,8 @@
 # tests/vectors/independent_cases.json (msk-message, trigger-message,
 # mtk-message, verification): each message is wrapped in UDP with text2pcap
 # (MSK/trigger to port 4359, MTK to 2269, verification from 4359) and read
-# back WITHOUT -d, so the plugin must register the ports itself. Checked per
+# back WITHOUT -d, so the plugin must register the ports itself (also once
+# from a personal plugin folder, without -X). Checked per
 # message: key ID type, Key Domain ID (hex, MCC, MNC), MSK ID, Key Group, Key
 # Number, MTK ID, CS ID map type, no malformed/warning/error items. The Key
 # Domain IDs of the key-domain vector (2- and 3-digit MNCs) are also spliced
@@ -42,6 +43,11 @@ done
 	echo "FAIL: no plugin at $PLUGIN"
 	exit 1
 }
+
+# tshark with an empty home: a copy of the plugin in the real personal
+# plugin folder must not make the "without the plugin" checks pass.
+mkdir -p "$work/home0"
+tshark() { HOME=$work/home0 command tshark "$@"; }
 
 FIELDS=(mbms_mikey.key_id_type mbms_mikey.key_domain mbms_mikey.mcc mbms_mikey.mnc
 	mbms_mikey.msk_id mbms_mikey.key_group mbms_mikey.key_number mbms_mikey.mtk_id
@@ -158,6 +164,17 @@ if grep -qF "[MBMS MSK 001-01 MSK 0x01020001]" <<<"$info"; then
 	ok "Info column of $first_msk names the key"
 else
 	fail "Info column of $first_msk: '$info'"
+fi
+
+# ---- as a personal plugin (docs/operations.md): loaded without -X ----
+mkdir -p "$work/home/.local/lib/wireshark/plugins"
+cp "$PLUGIN" "$work/home/.local/lib/wireshark/plugins/"
+got=$(HOME=$work/home command tshark -r "$work/$first_msk.pcap" -T fields -e mbms_mikey.key_domain \
+	2>/dev/null)
+if [ "$got" = 00f110 ]; then
+	ok "copied to ~/.local/lib/wireshark/plugins it loads by itself"
+else
+	fail "as a personal plugin: '$got'"
 fi
 
 # ---- must fail: without the plugin ----
