@@ -141,7 +141,8 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 	} else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0) {
 		/* Checked here, read and loaded by main.c through
 		 * mbmsd_tls_from_config() (common/httpd.h). */
-		if (once(cfg, key[4] == 'c' ? SEEN_TLS_CERT : SEEN_TLS_KEY, key, err))
+		unsigned bit = strcmp(key, "tls_cert") == 0 ? SEEN_TLS_CERT : SEEN_TLS_KEY;
+		if (once(cfg, bit, key, err))
 			return MBMS_EINVAL;
 		if (!*value)
 			return err_out(err, "%s: a PEM file path is required", key);

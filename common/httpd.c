@@ -336,7 +336,8 @@ int mbmsd_tls_load(const char *cert_path, const char *key_path, struct mbmsd_tls
 	}
 	struct stat st;
 	if (stat(key_path, &st) == 0 && (st.st_mode & 077))
-		log_warn("%s: the private key is readable by group or others (chmod 600)", key_path);
+		log_warn("%s: the private key is readable by group or others (chmod 600)",
+			 key_path);
 
 	int ret = -1;
 	X509 *cert = NULL;
