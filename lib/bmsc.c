@@ -416,7 +416,8 @@ void mbms_bmsc_free(struct mbms_bmsc *b)
 		return;
 	bmsc_ue_table_free(b);
 	free(b->heap);
-	free(b->ack_bucket);
+	free(b->ack_bucket[0]);
+	free(b->ack_bucket[1]);
 	free(b->jobs);
 	bmsc_nc_free(&b->nc);
 	if (b->svc)

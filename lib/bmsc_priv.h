@@ -7,7 +7,8 @@
  *    tables (IMPI, current B-TID; keyed SipHash so network input cannot
  *    make chains long) and in a slot vector that fan-out jobs walk;
  *  - a push waiting for its ack is a small allocation on the UE's list, in
- *    a min-heap of deadlines and in a hash index of (UE IP, CSB ID, TS);
+ *    a min-heap of deadlines and in two hash indexes of what the ack will
+ *    name: (UE IP, port, CSB ID, TS) and (UE IP, CSB ID, TS);
  *  - everything else (key groups, services, sessions) is sized by the
  *    configuration.
  */
@@ -37,10 +38,14 @@ struct bmsc_ue;
 
 struct bmsc_push {
 	struct bmsc_push *next_in_ue;
-	struct bmsc_push *next_in_ack; /* chain of the ack index */
+	/* the two ack indexes: [0] by (IP, port, CSB ID, TS), [1] by (IP, CSB ID,
+	 * TS) for a UE that answers from another port; doubly linked, as many
+	 * UEs behind one address share a chain of [1] */
+	struct bmsc_push *ack_next[2];
+	struct bmsc_push **ack_pprev[2];
+	uint64_t ack_hash[2];
 	struct bmsc_ue *ue;
 	uint64_t deadline;  /* next retransmission (or first send) */
-	uint64_t ack_hash;
 	uint32_t msk_id;    /* CSB ID: the MSK ID, or Key Group || 0 for a trigger */
 	uint32_t ts;        /* TS counter of the last transmission */
 	uint32_t heap_idx;
@@ -187,7 +192,7 @@ struct mbms_bmsc {
 	/* pushes */
 	struct bmsc_push **heap;
 	uint32_t heap_len, heap_cap;
-	struct bmsc_push **ack_bucket;
+	struct bmsc_push **ack_bucket[2];
 	size_t ack_nbucket, ack_count;
 
 	/* jobs */
@@ -233,7 +238,8 @@ void bmsc_ue_rec(struct mbms_bmsc *b, struct bmsc_ue *ue); /* queue a UE row */
 int bmsc_heap_add(struct mbms_bmsc *b, struct bmsc_push *p);
 void bmsc_heap_remove(struct mbms_bmsc *b, struct bmsc_push *p);
 void bmsc_heap_update(struct mbms_bmsc *b, struct bmsc_push *p);
-uint64_t bmsc_ack_key(const struct mbms_bmsc *b, const struct mbms_bmsc_addr *ip,
+/* with_port 1: index [0]; 0: index [1] (the port is ignored) */
+uint64_t bmsc_ack_key(const struct mbms_bmsc *b, const struct mbms_bmsc_addr *addr, int with_port,
 		      uint32_t csb_id, uint32_t ts);
 int bmsc_ack_add(struct mbms_bmsc *b, struct bmsc_push *p);
 void bmsc_ack_remove(struct mbms_bmsc *b, struct bmsc_push *p);

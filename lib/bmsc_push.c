@@ -15,6 +15,9 @@
 /* Verification messages tried per (address, CSB ID, TS) before giving up:
  * bounds the MAC work one datagram can cause. */
 #define ACK_MAX_CANDIDATES 16
+/* Chain entries looked at per index: bounds the walk when many UEs behind
+ * one address share a chain of the address-only index. */
+#define ACK_MAX_WALK 4096
 
 int bmsc_ue_counter(struct mbms_bmsc *b, struct bmsc_ue *ue, uint32_t *ts)
 {
@@ -301,18 +304,25 @@ int mbms_bmsc_udp_input(struct mbms_bmsc *b, const struct mbms_bmsc_addr *from,
 		return rc;
 	}
 	uint32_t csb = info.csb_id, ts = info.ts_counter;
-	uint64_t key = bmsc_ack_key(b, from, csb, ts);
-	struct bmsc_push *cand[ACK_MAX_CANDIDATES];
-	size_t n = 0;
-	if (b->ack_nbucket)
-		for (struct bmsc_push *p = b->ack_bucket[key & (b->ack_nbucket - 1)];
-		     p && n < ACK_MAX_CANDIDATES; p = p->next_in_ack)
-			if (p->ack_hash == key && p->msk_id == csb && p->ts == ts &&
-			    p->ue->addr.family == from->family &&
-			    memcmp(p->ue->addr.ip, from->ip, from->family == 6 ? 16 : 4) == 0)
-				cand[n++] = p;
 	char id[9];
 	bmsc_msk_id_hex(csb, id);
+	/* candidates: exact (address and port) first, then address alone */
+	struct bmsc_push *cand[ACK_MAX_CANDIDATES];
+	size_t n = 0;
+	for (int i = 0; i < 2 && b->ack_nbucket; i++) {
+		uint64_t key = bmsc_ack_key(b, from, i == 0, csb, ts);
+		unsigned walked = 0;
+		for (struct bmsc_push *p = b->ack_bucket[i][key & (b->ack_nbucket - 1)];
+		     p && n < ACK_MAX_CANDIDATES && walked < ACK_MAX_WALK; p = p->ack_next[i], walked++) {
+			if (p->ack_hash[i] != key || p->msk_id != csb || p->ts != ts ||
+			    p->ue->addr.family != from->family ||
+			    memcmp(p->ue->addr.ip, from->ip, from->family == 6 ? 16 : 4) != 0)
+				continue;
+			if (i == 1 && p->ue->addr.port == from->port)
+				continue; /* tried in the first round */
+			cand[n++] = p;
+		}
+	}
 	if (n == 0) {
 		b->st.acks_unmatched++;
 		bmsc_log(b, MBMS_BMSC_LOG_DEBUG,
@@ -320,41 +330,35 @@ int mbms_bmsc_udp_input(struct mbms_bmsc *b, const struct mbms_bmsc_addr *from,
 			 ts);
 		return MBMS_ENOTFOUND;
 	}
-	/* the UE's port first: it normally answers from the socket we sent to */
-	for (size_t pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++) {
-			struct bmsc_push *p = cand[i];
-			if (!p || (pass == 0) != (p->ue->addr.port == from->port))
-				continue;
-			struct mbms_acked acked = {
-				.csb_id = p->msk_id,
-				.ts_counter = p->ts,
-				.idi = (const uint8_t *)b->cfg->fqdn,
-				.idi_len = b->fqdn_len,
-				.idr = (const uint8_t *)p->ue->btid,
-				.idr_len = strlen(p->ue->btid),
-			};
-			memcpy(acked.rand, p->rand, sizeof(acked.rand));
-			struct mbms_msg_info vi;
-			rc = mbms_msg_verify(msg, len, MBMS_MSG_F(MBMS_MSG_VERIFICATION), p->ue->muk,
-					     MBMS_MUK_LEN, &acked, &vi);
-			mbms_msg_info_wipe(&vi);
-			if (rc)
-				continue;
-			bool is_msk = p->kind == BMSC_PUSH_MSK;
-			if (is_msk) {
-				b->st.pushes_acked++;
-				push_rec(b, p, MBMS_BMSC_PUSH_ACKED);
-			} else {
-				b->st.triggers_acked++;
-			}
-			bmsc_log(b, MBMS_BMSC_LOG_INFO,
-				 "%s %s impi=%s from %s: acked (ts=%u, transmission %u)",
-				 is_msk ? "push msk" : "trigger kg", id, p->ue->impi, src, ts,
-				 p->attempts);
-			bmsc_push_cancel(b, p, false);
-			return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct bmsc_push *p = cand[i];
+		struct mbms_acked acked = {
+			.csb_id = p->msk_id,
+			.ts_counter = p->ts,
+			.idi = (const uint8_t *)b->cfg->fqdn,
+			.idi_len = b->fqdn_len,
+			.idr = (const uint8_t *)p->ue->btid,
+			.idr_len = strlen(p->ue->btid),
+		};
+		memcpy(acked.rand, p->rand, sizeof(acked.rand));
+		struct mbms_msg_info vi;
+		rc = mbms_msg_verify(msg, len, MBMS_MSG_F(MBMS_MSG_VERIFICATION), p->ue->muk,
+				     MBMS_MUK_LEN, &acked, &vi);
+		mbms_msg_info_wipe(&vi);
+		if (rc)
+			continue;
+		bool is_msk = p->kind == BMSC_PUSH_MSK;
+		if (is_msk) {
+			b->st.pushes_acked++;
+			push_rec(b, p, MBMS_BMSC_PUSH_ACKED);
+		} else {
+			b->st.triggers_acked++;
 		}
+		bmsc_log(b, MBMS_BMSC_LOG_INFO, "%s %s impi=%s from %s: acked (ts=%u, transmission %u)",
+			 is_msk ? "push msk" : "trigger kg", id, p->ue->impi, src, ts, p->attempts);
+		bmsc_push_cancel(b, p, false);
+		return 0;
+	}
 	b->st.acks_invalid++;
 	bmsc_log(b, MBMS_BMSC_LOG_WARN, "udp from %s: verification for %s ts=%u does not verify",
 		 src, id, ts);

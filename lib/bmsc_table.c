@@ -349,38 +349,72 @@ void bmsc_heap_update(struct mbms_bmsc *b, struct bmsc_push *p)
 	heap_down(b, p->heap_idx);
 }
 
-/* ---- the ack index: (UE IP, CSB ID, TS counter) -> pushes ----
+/* ---- the ack indexes: what a verification message will name ----
  * A verification message carries no identity (PROFILE.md 5.4); it is
- * matched by where it came from and what it acknowledges. Several UEs
- * behind one address may collide; the MAC decides among them. */
+ * matched by where it came from and what it acknowledges. Index [0] keys
+ * (UE IP, port, CSB ID, TS): the UE answers from the socket we sent to.
+ * Index [1] keys (UE IP, CSB ID, TS) for a UE that answers from another
+ * port; many UEs behind one address share its chains, so they are doubly
+ * linked (O(1) removal) and a lookup walks a bounded part. The MAC decides
+ * among candidates. */
 
-uint64_t bmsc_ack_key(const struct mbms_bmsc *b, const struct mbms_bmsc_addr *ip,
+uint64_t bmsc_ack_key(const struct mbms_bmsc *b, const struct mbms_bmsc_addr *addr, int with_port,
 		      uint32_t csb_id, uint32_t ts)
 {
-	uint8_t k[1 + 16 + 8];
+	uint8_t k[1 + 16 + 2 + 8];
 	memset(k, 0, sizeof(k));
-	k[0] = ip->family;
-	memcpy(k + 1, ip->ip, ip->family == 6 ? 16 : 4);
-	mbms_put_be32(k + 17, csb_id);
-	mbms_put_be32(k + 21, ts);
+	k[0] = addr->family;
+	memcpy(k + 1, addr->ip, addr->family == 6 ? 16 : 4);
+	if (with_port)
+		mbms_put_be16(k + 17, addr->port);
+	mbms_put_be32(k + 19, csb_id);
+	mbms_put_be32(k + 23, ts);
 	return bmsc_siphash(b->hash_key, k, sizeof(k));
+}
+
+static void ack_link(struct mbms_bmsc *b, struct bmsc_push *p, int i)
+{
+	struct bmsc_push **head = &b->ack_bucket[i][p->ack_hash[i] & (b->ack_nbucket - 1)];
+	p->ack_next[i] = *head;
+	if (*head)
+		(*head)->ack_pprev[i] = &p->ack_next[i];
+	*head = p;
+	p->ack_pprev[i] = head;
+}
+
+static void ack_unlink(struct bmsc_push *p, int i)
+{
+	*p->ack_pprev[i] = p->ack_next[i];
+	if (p->ack_next[i])
+		p->ack_next[i]->ack_pprev[i] = p->ack_pprev[i];
+	p->ack_next[i] = NULL;
+	p->ack_pprev[i] = NULL;
 }
 
 static int ack_grow(struct mbms_bmsc *b)
 {
 	size_t n = b->ack_nbucket ? b->ack_nbucket * 2 : 256;
-	struct bmsc_push **nb = calloc(n, sizeof(*nb));
-	if (!nb)
+	struct bmsc_push **nb[2] = {calloc(n, sizeof(struct bmsc_push *)),
+				    calloc(n, sizeof(struct bmsc_push *))};
+	if (!nb[0] || !nb[1]) {
+		free(nb[0]);
+		free(nb[1]);
 		return MBMS_ENOMEM;
-	for (size_t i = 0; i < b->ack_nbucket; i++)
-		for (struct bmsc_push *p = b->ack_bucket[i], *nx; p; p = nx) {
-			nx = p->next_in_ack;
-			p->next_in_ack = nb[p->ack_hash & (n - 1)];
-			nb[p->ack_hash & (n - 1)] = p;
-		}
-	free(b->ack_bucket);
-	b->ack_bucket = nb;
+	}
+	struct bmsc_push **old[2] = {b->ack_bucket[0], b->ack_bucket[1]};
+	size_t on = b->ack_nbucket;
+	b->ack_bucket[0] = nb[0];
+	b->ack_bucket[1] = nb[1];
 	b->ack_nbucket = n;
+	/* every push is in both indexes: relink from index [0]'s chains */
+	for (size_t j = 0; j < on; j++)
+		for (struct bmsc_push *p = old[0][j], *nx; p; p = nx) {
+			nx = p->ack_next[0];
+			ack_link(b, p, 0);
+			ack_link(b, p, 1);
+		}
+	free(old[0]);
+	free(old[1]);
 	return 0;
 }
 
@@ -390,10 +424,10 @@ int bmsc_ack_add(struct mbms_bmsc *b, struct bmsc_push *p)
 		bmsc_ack_remove(b, p);
 	if (b->ack_count + 1 > b->ack_nbucket && ack_grow(b))
 		return MBMS_ENOMEM;
-	p->ack_hash = bmsc_ack_key(b, &p->ue->addr, p->msk_id, p->ts);
-	size_t i = p->ack_hash & (b->ack_nbucket - 1);
-	p->next_in_ack = b->ack_bucket[i];
-	b->ack_bucket[i] = p;
+	for (int i = 0; i < 2; i++) {
+		p->ack_hash[i] = bmsc_ack_key(b, &p->ue->addr, i == 0, p->msk_id, p->ts);
+		ack_link(b, p, i);
+	}
 	p->in_ack = true;
 	b->ack_count++;
 	return 0;
@@ -403,12 +437,8 @@ void bmsc_ack_remove(struct mbms_bmsc *b, struct bmsc_push *p)
 {
 	if (!p->in_ack)
 		return;
-	struct bmsc_push **pp = &b->ack_bucket[p->ack_hash & (b->ack_nbucket - 1)];
-	while (*pp && *pp != p)
-		pp = &(*pp)->next_in_ack;
-	if (*pp)
-		*pp = p->next_in_ack;
-	p->next_in_ack = NULL;
+	ack_unlink(p, 0);
+	ack_unlink(p, 1);
 	p->in_ack = false;
 	b->ack_count--;
 }
