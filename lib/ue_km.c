@@ -815,7 +815,7 @@ int mbms_ue_bootstrap_done(struct mbms_ue *ue, const char *btid, const uint8_t k
 	for (size_t i = 0; i < MBMS_UE_MAX_BMSCS; i++)
 		if (ue->bmsc[i].used)
 			ue_bmsc_muk_derive(ue, &ue->bmsc[i], true);
-	ue_event(ue, MBMS_UE_EV_BOOTSTRAPPED, NULL, false, "bootstrapped: B-TID %s, expires at %llu",
+	ue_event(ue, MBMS_UE_EV_BOOTSTRAPPED, NULL, false, "B-TID %s, expires at %llu",
 		 ue->btid, (unsigned long long)expires_at_s);
 	/* The BM-SC pushes with the MUK of the B-TID it last saw (10.20): tell
 	 * it the new one, unless a request under way does that anyway. */
