@@ -25,7 +25,10 @@ static int drop(struct mbms_ue *ue, int rc, const char *fmt, ...)
 	ue->cnt.rx_dropped++;
 	if (rc == MBMS_EREPLAY)
 		ue->cnt.rx_replay++;
-	ue_event(ue, MBMS_UE_EV_DROPPED, NULL, false, "dropped %s (%s)", what, mbms_errname(rc));
+	/* Worth a warning: forged or foreign messages, and the test-only fault
+	 * injection; repeats and traffic of other services are routine. */
+	bool loud = rc == MBMS_EMAC || rc == MBMS_EMUKID || rc == MBMS_ESTATE;
+	ue_event(ue, MBMS_UE_EV_DROPPED, NULL, loud, "dropped %s (%s)", what, mbms_errname(rc));
 	return rc;
 }
 

@@ -168,7 +168,8 @@ static void log_event(const struct mbms_ue_action *a)
 	const char *sep = a->service_id[0] ? " " : "";
 	if (a->warning)
 		log_warn("%s%s%s: %s", name, sep, a->service_id, a->text);
-	else if (a->event == MBMS_UE_EV_MTK_RECEIVED || a->event == MBMS_UE_EV_AUTH)
+	else if (a->event == MBMS_UE_EV_MTK_RECEIVED || a->event == MBMS_UE_EV_AUTH ||
+		 a->event == MBMS_UE_EV_DROPPED)
 		log_debug("%s%s%s: %s", name, sep, a->service_id, a->text);
 	else
 		log_info("%s%s%s: %s", name, sep, a->service_id, a->text);
