@@ -1,0 +1,113 @@
+/* bmscd — the BM-SC key management server. A shell around the library's
+ * sans-I/O BM-SC (include/mbmssec/bmsc.h): configuration, SQLite state,
+ * the key-management and admin HTTP listeners (libmicrohttpd), the MIKEY
+ * UDP socket and the timers (libevent), the Zn client, logs. */
+#ifndef BMSCD_H
+#define BMSCD_H
+
+#include "httpd.h"
+#include "log.h"
+
+#include "mbmssec/bmsc.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BMSCD_SECRET_MAX 256
+#define BMSCD_MAX_SUBSCRIBERS 4096 /* per service in the file; more belong in a database */
+#define BMSCD_MAX_SEND_TO 64       /* MTK destinations per session */
+
+/* Everything the INI file says; cfg points into these arrays. */
+struct bmscd_config {
+	char path[4096];
+	/* [bmsc] */
+	char fqdn[MBMS_KMXML_HOST_MAX + 1];
+	char mcc[4], mnc[4];
+	char listen_host[64];
+	uint16_t listen_port;
+	bool announce_port_set;
+	uint16_t announce_port;
+	char admin_host[64];
+	uint16_t admin_port;
+	bool admin_allow_remote;
+	char mikey_host[64];
+	uint16_t mikey_port;
+	char db[4096];
+	enum mbmsd_log_level log_level;
+	/* [zn] */
+	char zn_url[1024];
+	char zn_secret[BMSCD_SECRET_MAX];
+	uint64_t zn_timeout_s;
+	/* sections and their lines, for messages */
+	struct mbms_bmsc_key_group_cfg *kg;
+	unsigned *kg_line;
+	size_t nkg;
+	struct mbms_bmsc_service_cfg *svc;
+	char **svc_id;       /* owned strings */
+	uint16_t **svc_kg;   /* owned arrays */
+	char ***svc_subs;    /* owned arrays of owned strings */
+	unsigned *svc_line;
+	size_t nsvc;
+	struct mbms_bmsc_session_cfg *sess;
+	char **sess_name, **sess_service;
+	struct mbms_bmsc_addr **sess_to;
+	char (*sess_to_text)[1024];
+	unsigned *sess_line;
+	size_t nsess;
+	/* what the library gets */
+	struct mbms_bmsc_config core;
+};
+
+/* config.c */
+int bmscd_config_load(const char *path, struct bmscd_config *cfg, char *err, size_t err_cap);
+void bmscd_config_free(struct bmscd_config *cfg);
+
+/* store.c: SQLite (WAL, synchronous=FULL, 0600) */
+struct bmscd_store;
+int bmscd_store_open(const char *path, struct bmscd_store **out, char *err, size_t err_cap);
+void bmscd_store_close(struct bmscd_store *st);
+/* Feed every row to the core in restore order (mbms_bmsc_restore). */
+int bmscd_store_load(struct bmscd_store *st, struct mbms_bmsc *core, size_t *rows, char *err,
+		     size_t err_cap);
+/* A snapshot of the configured services and key groups (informational). */
+int bmscd_store_config_snapshot(struct bmscd_store *st, const struct bmscd_config *cfg);
+int bmscd_store_begin(struct bmscd_store *st);
+int bmscd_store_apply(struct bmscd_store *st, const struct mbms_bmsc_rec *rec);
+int bmscd_store_commit(struct bmscd_store *st);
+void bmscd_store_rollback(struct bmscd_store *st);
+
+/* The daemon's shared state. Every call on core (and the store, the UDP
+ * send) happens under lock. */
+struct bmscd {
+	struct bmscd_config cfg;
+	struct mbms_bmsc *core;
+	struct bmscd_store *store;
+	pthread_mutex_t lock;
+	int udp_fd;
+	int wake_fd[2];   /* HTTP threads poke the event loop to re-arm its timer */
+	bool db_failed;   /* a commit failed: sends that depend on it are dropped */
+	uint64_t udp_sent, udp_send_errors, udp_received;
+};
+
+uint64_t bmscd_now_ms(void);
+
+/* main.c: carry out the core's actions (PERSIST in one transaction,
+ * committed before the next SEND; SEND; LOG). Called with lock held. */
+void bmscd_drain(struct bmscd *d);
+/* Wake the event loop (any thread). */
+void bmscd_wake(struct bmscd *d);
+
+/* http.c: mbmsd_http_handler functions, user = struct bmscd */
+void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
+		     struct mbmsd_http_response *resp);
+void bmscd_admin_handle(void *user, const struct mbmsd_http_request *req,
+			struct mbmsd_http_response *resp);
+/* "ip:port" / "[ip]:port" of the httpd helper into an address. */
+int bmscd_peer_addr(const char *peer, struct mbms_bmsc_addr *out);
+
+/* ctl.c: `bmscd ctl ...` */
+int bmscd_ctl_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,865 @@
+/* bmscd configuration (examples/bmsc.ini, docs/bmsc.md "Configuration").
+ * Reads the INI file into struct bmscd_config and builds the library's
+ * struct mbms_bmsc_config from it. Every error names file:line. */
+#include "bmscd.h"
+
+#include "config.h"
+
+#include "mbmssec/crypto.h"
+#include "mbmssec/error.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+enum section {
+	SEC_NONE,
+	SEC_BMSC,
+	SEC_ZN,
+	SEC_PUSH,
+	SEC_KEY_GROUP,
+	SEC_SERVICE,
+	SEC_SESSION,
+};
+
+struct loader {
+	struct bmscd_config *cfg;
+	enum section sec;
+	unsigned seen_bmsc, seen_zn, seen_push, seen_cur;
+	unsigned line_bmsc, line_zn;
+};
+
+static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return MBMS_EINVAL;
+}
+
+/* ---- value parsers ---- */
+
+/* "300", "300s", "1500ms", "10m", "2h", "1d" -> milliseconds */
+static int parse_duration(const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *out)
+{
+	const char *p = s;
+	uint64_t v = 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		if (v > UINT64_MAX / 10 - 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	uint64_t mult;
+	if (!*p || strcmp(p, "s") == 0)
+		mult = 1000;
+	else if (strcmp(p, "ms") == 0)
+		mult = 1;
+	else if (strcmp(p, "m") == 0)
+		mult = 60000;
+	else if (strcmp(p, "h") == 0)
+		mult = 3600000;
+	else if (strcmp(p, "d") == 0)
+		mult = 86400000;
+	else
+		return -1;
+	if (v > UINT64_MAX / mult)
+		return -1;
+	v *= mult;
+	if (v < min_ms || v > max_ms)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on") ||
+	    !strcmp(s, "1"))
+		*out = true;
+	else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off") ||
+		 !strcmp(s, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* A key group number: decimal or 0x hex, 0..65535. */
+static int parse_key_group(const char *s, uint16_t *out)
+{
+	uint64_t v = 0;
+	if (strncasecmp(s, "0x", 2) == 0) {
+		const char *p = s + 2;
+		if (!*p || strlen(p) > 4)
+			return -1;
+		for (; *p; p++) {
+			int d = (*p >= '0' && *p <= '9')   ? *p - '0'
+				: (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
+				: (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
+							   : -1;
+			if (d < 0)
+				return -1;
+			v = v * 16 + (unsigned)d;
+		}
+	} else if (mbmsd_parse_u64(s, 0, 65535, &v)) {
+		return -1;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* Split a list on commas and blanks; calls fn for each item. fn's code,
+ * or 1 for an empty list. */
+static int for_each_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx)
+{
+	char buf[MBMS_INI_VALUE_MAX];
+	snprintf(buf, sizeof(buf), "%s", list);
+	int n = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		int rc = fn(ctx, tok);
+		if (rc)
+			return rc;
+		n++;
+	}
+	return n == 0 ? 1 : 0; /* 1: an empty list */
+}
+
+/* host:port with the host resolved to an address (numeric first). */
+static int resolve_hostport(const char *s, struct mbms_bmsc_addr *out, char *why, size_t cap)
+{
+	char host[256];
+	uint16_t port;
+	if (mbmsd_parse_hostport(s, host, sizeof(host), &port, false)) {
+		snprintf(why, cap, "'%.80s' is not host:port", s);
+		return -1;
+	}
+	if (mbms_bmsc_addr_from_ip(host, port, out) == 0)
+		return 0;
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0 || !res) {
+		snprintf(why, cap, "cannot resolve '%.80s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	char ip[64] = "";
+	if (res->ai_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, ip,
+			  sizeof(ip));
+	else if (res->ai_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr, ip,
+			  sizeof(ip));
+	freeaddrinfo(res);
+	if (mbms_bmsc_addr_from_ip(ip, port, out) != 0) {
+		snprintf(why, cap, "cannot resolve '%.80s'", host);
+		return -1;
+	}
+	return 0;
+}
+
+static bool valid_host(const char *s)
+{
+	struct mbms_hostport hp;
+	if (!*s || strlen(s) >= sizeof(hp.host))
+		return false;
+	memset(&hp, 0, sizeof(hp));
+	snprintf(hp.host, sizeof(hp.host), "%s", s);
+	return mbms_hostport_check(&hp) == 0 && !strchr(s, ':');
+}
+
+/* ---- sections ---- */
+
+static void *grow(void *p, size_t n, size_t size)
+{
+	void *np = realloc(p, (n + 1) * size);
+	if (np)
+		memset((char *)np + n * size, 0, size);
+	return np;
+}
+
+#define GROW(arr, n)                                                                               \
+	do {                                                                                       \
+		void *np_ = grow((arr), (n), sizeof(*(arr)));                                      \
+		if (!np_)                                                                          \
+			return err_out(err, "out of memory");                                      \
+		(arr) = np_;                                                                       \
+	} while (0)
+
+static int on_section(void *user, const char *section, const char *sub, unsigned line,
+		      struct mbms_ini_error *err)
+{
+	struct loader *L = user;
+	struct bmscd_config *c = L->cfg;
+	L->seen_cur = 0;
+	if (!strcmp(section, "bmsc") || !strcmp(section, "zn") || !strcmp(section, "push")) {
+		if (*sub)
+			return err_out(err, "[%s] takes no name", section);
+		unsigned *seen = !strcmp(section, "bmsc") ? &L->line_bmsc
+				 : !strcmp(section, "zn") ? &L->line_zn
+							  : NULL;
+		L->sec = !strcmp(section, "bmsc") ? SEC_BMSC
+			 : !strcmp(section, "zn") ? SEC_ZN
+						  : SEC_PUSH;
+		if (seen && *seen)
+			return err_out(err, "[%s] given twice (first at line %u)", section, *seen);
+		if (seen)
+			*seen = line;
+		return 0;
+	}
+	if (!strcmp(section, "key_group")) {
+		uint16_t kg;
+		if (!*sub || parse_key_group(sub, &kg))
+			return err_out(err, "[key_group \"N\"]: N is a key group number 0..65535 (or 0x0102), got '%s'",
+				       sub);
+		for (size_t i = 0; i < c->nkg; i++)
+			if (c->kg[i].key_group == kg)
+				return err_out(err, "key group %u given twice (first at line %u)", kg,
+					       c->kg_line[i]);
+		GROW(c->kg, c->nkg);
+		GROW(c->kg_line, c->nkg);
+		struct mbms_bmsc_key_group_cfg *k = &c->kg[c->nkg];
+		k->key_group = kg;
+		k->msk_lifetime_ms = 3600000;
+		k->lead_time_ms = 600000;
+		k->mtk_id_count = 65535;
+		k->mtk_lifetime_ms = 60000;
+		c->kg_line[c->nkg++] = line;
+		L->sec = SEC_KEY_GROUP;
+		return 0;
+	}
+	if (!strcmp(section, "service")) {
+		if (!*sub || mbms_km_service_id_check(sub, strlen(sub)))
+			return err_out(err, "[service \"ID\"]: ID is the serviceId URI, got '%s'", sub);
+		for (size_t i = 0; i < c->nsvc; i++)
+			if (!strcmp(c->svc_id[i], sub))
+				return err_out(err, "service %s given twice (first at line %u)", sub,
+					       c->svc_line[i]);
+		if (c->nsvc == MBMS_BMSC_MAX_SERVICES)
+			return err_out(err, "at most %d services", MBMS_BMSC_MAX_SERVICES);
+		GROW(c->svc, c->nsvc);
+		GROW(c->svc_id, c->nsvc);
+		GROW(c->svc_kg, c->nsvc);
+		GROW(c->svc_subs, c->nsvc);
+		GROW(c->svc_line, c->nsvc);
+		c->svc_id[c->nsvc] = strdup(sub);
+		if (!c->svc_id[c->nsvc])
+			return err_out(err, "out of memory");
+		struct mbms_bmsc_service_cfg *s = &c->svc[c->nsvc];
+		s->any_subscriber = true;
+		s->confidentiality = true;
+		s->integrity = true;
+		s->random_time_period = 5;
+		c->svc_line[c->nsvc++] = line;
+		L->sec = SEC_SERVICE;
+		return 0;
+	}
+	if (!strcmp(section, "session")) {
+		if (!*sub)
+			return err_out(err, "[session \"NAME\"] needs a name");
+		for (size_t i = 0; i < c->nsess; i++)
+			if (!strcmp(c->sess_name[i], sub))
+				return err_out(err, "session %s given twice (first at line %u)", sub,
+					       c->sess_line[i]);
+		GROW(c->sess, c->nsess);
+		GROW(c->sess_name, c->nsess);
+		GROW(c->sess_service, c->nsess);
+		GROW(c->sess_to, c->nsess);
+		GROW(c->sess_to_text, c->nsess);
+		GROW(c->sess_line, c->nsess);
+		c->sess_name[c->nsess] = strdup(sub);
+		if (!c->sess_name[c->nsess])
+			return err_out(err, "out of memory");
+		struct mbms_bmsc_session_cfg *s = &c->sess[c->nsess];
+		s->mtk_port = MBMS_PROFILE_MTK_PORT;
+		s->mtk_interval_ms = 2000;
+		c->sess_line[c->nsess++] = line;
+		L->sec = SEC_SESSION;
+		return 0;
+	}
+	return err_out(err, "unknown section [%s] (bmsc, zn, push, key_group, service, session)",
+		       section);
+}
+
+/* A key may appear once per section. */
+static int once(struct loader *L, unsigned bit, const char *key, struct mbms_ini_error *err)
+{
+	if (L->seen_cur & bit)
+		return err_out(err, "'%s' given twice in this section", key);
+	L->seen_cur |= bit;
+	return 0;
+}
+
+static int key_index(const char *const *keys, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(keys[i], key))
+			return (int)i;
+	return -1;
+}
+
+static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms_ini_error *err)
+{
+	struct bmscd_config *c = L->cfg;
+	static const char *const keys[] = {"fqdn", "mcc", "mnc", "listen", "announce_port",
+					   "admin_listen", "admin_allow_remote", "mikey_listen",
+					   "db", "log_level", "nonce_lifetime", "nc_table",
+					   "allow_qop_auth", "tls_cert", "tls_key"};
+	int k = key_index(keys, sizeof(keys) / sizeof(keys[0]), key);
+	if (k < 0)
+		return err_out(err, "unknown key '%s' in [bmsc]", key);
+	if (once(L, 1u << k, key, err))
+		return MBMS_EINVAL;
+	L->seen_bmsc |= 1u << k;
+	uint64_t u;
+	switch (k) {
+	case 0:
+		if (!valid_host(v))
+			return err_out(err, "fqdn: not a host name: '%s'", v);
+		snprintf(c->fqdn, sizeof(c->fqdn), "%s", v);
+		break;
+	case 1:
+		if (strlen(v) != 3 || strspn(v, "0123456789") != 3)
+			return err_out(err, "mcc: three digits, got '%s'", v);
+		snprintf(c->mcc, sizeof(c->mcc), "%s", v);
+		break;
+	case 2:
+		if ((strlen(v) != 2 && strlen(v) != 3) || strspn(v, "0123456789") != strlen(v))
+			return err_out(err, "mnc: two or three digits, got '%s'", v);
+		snprintf(c->mnc, sizeof(c->mnc), "%s", v);
+		break;
+	case 3:
+		if (mbmsd_parse_hostport(v, c->listen_host, sizeof(c->listen_host), &c->listen_port,
+					 true))
+			return err_out(err, "listen: expected IP:PORT, got '%s'", v);
+		break;
+	case 4:
+		if (mbmsd_parse_u64(v, 0, 65535, &u))
+			return err_out(err, "announce_port: 0..65535, got '%s'", v);
+		c->announce_port = (uint16_t)u;
+		c->announce_port_set = true;
+		break;
+	case 5:
+		if (mbmsd_parse_hostport(v, c->admin_host, sizeof(c->admin_host), &c->admin_port,
+					 true))
+			return err_out(err, "admin_listen: expected IP:PORT, got '%s'", v);
+		break;
+	case 6:
+		if (parse_bool(v, &c->admin_allow_remote))
+			return err_out(err, "admin_allow_remote: true or false, got '%s'", v);
+		break;
+	case 7:
+		if (mbmsd_parse_hostport(v, c->mikey_host, sizeof(c->mikey_host), &c->mikey_port,
+					 true))
+			return err_out(err, "mikey_listen: expected IP:PORT, got '%s'", v);
+		break;
+	case 8:
+		if (mbmsd_config_path(c->path, v, c->db, sizeof(c->db)))
+			return err_out(err, "db: bad path '%s'", v);
+		break;
+	case 9:
+		if (mbmsd_log_level_parse(v, &c->log_level))
+			return err_out(err, "log_level: error, warn, info or debug, got '%s'", v);
+		break;
+	case 10:
+		if (parse_duration(v, 1000, 86400000, &c->core.nonce_lifetime_ms))
+			return err_out(err, "nonce_lifetime: a duration from 1s to 1d, got '%s'", v);
+		break;
+	case 11:
+		if (mbmsd_parse_u64(v, 16, 1u << 24, &u))
+			return err_out(err, "nc_table: 16..16777216 nonces, got '%s'", v);
+		c->core.nc_table_cap = (size_t)u;
+		break;
+	case 12:
+		if (parse_bool(v, &c->core.allow_qop_auth))
+			return err_out(err, "allow_qop_auth: true or false, got '%s'", v);
+		break;
+	default: /* tls_cert, tls_key: read by mbmsd_tls_from_config */
+		break;
+	}
+	return 0;
+}
+
+static int on_zn(struct loader *L, const char *key, const char *v, struct mbms_ini_error *err)
+{
+	struct bmscd_config *c = L->cfg;
+	static const char *const keys[] = {"url", "secret"};
+	int k = key_index(keys, 2, key);
+	if (k < 0)
+		return err_out(err, "unknown key '%s' in [zn]", key);
+	if (once(L, 1u << k, key, err))
+		return MBMS_EINVAL;
+	L->seen_zn |= 1u << k;
+	if (k == 0) {
+		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+		    strlen(v) >= sizeof(c->zn_url))
+			return err_out(err, "url: http://host:port of the BSF's Zn, got '%s'", v);
+		snprintf(c->zn_url, sizeof(c->zn_url), "%s", v);
+	} else {
+		if (!*v || strlen(v) >= sizeof(c->zn_secret))
+			return err_out(err, "secret: 1..%d characters", BMSCD_SECRET_MAX - 1);
+		memcpy(c->zn_secret, v, strlen(v) + 1);
+	}
+	return 0;
+}
+
+static int on_push(struct loader *L, const char *key, const char *v, struct mbms_ini_error *err)
+{
+	struct mbms_bmsc_config *core = &L->cfg->core;
+	static const char *const keys[] = {"retransmit_initial", "retransmit_max", "retransmit_count",
+					   "counter_block"};
+	int k = key_index(keys, 4, key);
+	if (k < 0)
+		return err_out(err, "unknown key '%s' in [push]", key);
+	if (once(L, 1u << k, key, err))
+		return MBMS_EINVAL;
+	uint64_t u;
+	switch (k) {
+	case 0:
+		if (parse_duration(v, 10, 3600000, &core->retransmit_initial_ms))
+			return err_out(err, "retransmit_initial: a duration from 10ms to 1h, got '%s'", v);
+		break;
+	case 1:
+		if (parse_duration(v, 10, 86400000, &core->retransmit_max_ms))
+			return err_out(err, "retransmit_max: a duration from 10ms to 1d, got '%s'", v);
+		break;
+	case 2:
+		if (mbmsd_parse_u64(v, 0, 50, &u))
+			return err_out(err, "retransmit_count: 0..50, got '%s'", v);
+		core->retransmit_count = (unsigned)u;
+		break;
+	default:
+		if (mbmsd_parse_u64(v, 1, 1u << 20, &u))
+			return err_out(err, "counter_block: 1..1048576, got '%s'", v);
+		core->counter_block = (uint32_t)u;
+		break;
+	}
+	return 0;
+}
+
+static int on_key_group(struct loader *L, const char *key, const char *v,
+			struct mbms_ini_error *err)
+{
+	struct mbms_bmsc_key_group_cfg *k = &L->cfg->kg[L->cfg->nkg - 1];
+	static const char *const keys[] = {"msk_lifetime", "lead_time", "mtk_ids", "mtk_lifetime"};
+	int i = key_index(keys, 4, key);
+	if (i < 0)
+		return err_out(err, "unknown key '%s' in a key_group section", key);
+	if (once(L, 1u << i, key, err))
+		return MBMS_EINVAL;
+	uint64_t u;
+	switch (i) {
+	case 0:
+		if (parse_duration(v, 1000, 366 * 86400000ULL, &k->msk_lifetime_ms))
+			return err_out(err, "msk_lifetime: a duration from 1s to 366d, got '%s'", v);
+		break;
+	case 1:
+		if (parse_duration(v, 1, 366 * 86400000ULL, &k->lead_time_ms))
+			return err_out(err, "lead_time: a duration from 1ms to 366d, got '%s'", v);
+		break;
+	case 2:
+		if (mbmsd_parse_u64(v, 1, 65535, &u))
+			return err_out(err, "mtk_ids: MTK IDs per MSK, 1..65535, got '%s'", v);
+		k->mtk_id_count = (uint16_t)u;
+		break;
+	default:
+		if (parse_duration(v, 100, 366 * 86400000ULL, &k->mtk_lifetime_ms))
+			return err_out(err, "mtk_lifetime: a duration from 100ms, got '%s'", v);
+		break;
+	}
+	return 0;
+}
+
+struct list_ctx {
+	struct bmscd_config *c;
+	size_t idx;
+	size_t n;
+	struct mbms_ini_error *err;
+};
+
+static int add_kg(void *ctx, const char *item)
+{
+	struct list_ctx *x = ctx;
+	uint16_t kg;
+	if (parse_key_group(item, &kg))
+		return err_out(x->err, "key_groups: '%s' is not a key group number", item);
+	uint16_t *a = realloc(x->c->svc_kg[x->idx], (x->n + 1) * sizeof(*a));
+	if (!a)
+		return err_out(x->err, "out of memory");
+	a[x->n++] = kg;
+	x->c->svc_kg[x->idx] = a;
+	return 0;
+}
+
+static int add_sub(void *ctx, const char *item)
+{
+	struct list_ctx *x = ctx;
+	struct mbms_bmsc_service_cfg *s = &x->c->svc[x->idx];
+	if (!strcmp(item, "*")) {
+		s->any_subscriber = true;
+		return 0;
+	}
+	if (strlen(item) >= MBMS_BMSC_IMPI_MAX || (item[0] == '*' && (item[1] != '@' || !item[2])) ||
+	    strchr(item + 1, '*'))
+		return err_out(x->err, "subscribers: '%s' is neither an IMPI, *@domain nor *", item);
+	if (x->n >= BMSCD_MAX_SUBSCRIBERS)
+		return err_out(x->err, "subscribers: at most %d entries per service",
+			       BMSCD_MAX_SUBSCRIBERS);
+	char **a = realloc(x->c->svc_subs[x->idx], (x->n + 2) * sizeof(*a));
+	if (!a)
+		return err_out(x->err, "out of memory");
+	x->c->svc_subs[x->idx] = a;
+	a[x->n] = strdup(item);
+	a[x->n + 1] = NULL;
+	if (!a[x->n])
+		return err_out(x->err, "out of memory");
+	x->n++;
+	return 0;
+}
+
+static int on_service(struct loader *L, const char *key, const char *v, struct mbms_ini_error *err)
+{
+	struct bmscd_config *c = L->cfg;
+	size_t idx = c->nsvc - 1;
+	struct mbms_bmsc_service_cfg *s = &c->svc[idx];
+	static const char *const keys[] = {"key_groups", "subscribers", "confidentiality",
+					   "integrity", "uicc_key_management", "offset_time",
+					   "random_time_period"};
+	int i = key_index(keys, 7, key);
+	if (i < 0)
+		return err_out(err, "unknown key '%s' in a service section", key);
+	if (once(L, 1u << i, key, err))
+		return MBMS_EINVAL;
+	uint64_t u;
+	int rc;
+	struct list_ctx x = {c, idx, 0, err};
+	switch (i) {
+	case 0:
+		if ((rc = for_each_item(v, add_kg, &x)) != 0)
+			return rc == 1 ? err_out(err, "key_groups: an empty list") : rc;
+		s->nkey_groups = x.n;
+		break;
+	case 1:
+		s->any_subscriber = false;
+		if ((rc = for_each_item(v, add_sub, &x)) != 0)
+			return rc == 1 ? err_out(err, "subscribers: an empty list") : rc;
+		s->nsubscribers = x.n;
+		break;
+	case 2:
+	case 3:
+	case 4: {
+		bool b;
+		if (parse_bool(v, &b))
+			return err_out(err, "%s: true or false, got '%s'", key, v);
+		if (i == 2)
+			s->confidentiality = b;
+		else if (i == 3)
+			s->integrity = b;
+		else
+			s->uicc_key_management = b;
+		break;
+	}
+	default:
+		if (mbmsd_parse_u64(v, 0, MBMS_ANNOUNCEMENT_MAX_TIME, &u))
+			return err_out(err, "%s: seconds 0..%u, got '%s'", key,
+				       MBMS_ANNOUNCEMENT_MAX_TIME, v);
+		if (i == 5)
+			s->offset_time = (uint32_t)u;
+		else
+			s->random_time_period = (uint32_t)u;
+		break;
+	}
+	return 0;
+}
+
+static int add_to(void *ctx, const char *item)
+{
+	struct list_ctx *x = ctx;
+	char why[128];
+	if (x->n >= BMSCD_MAX_SEND_TO)
+		return err_out(x->err, "mtk_send_to: at most %d destinations", BMSCD_MAX_SEND_TO);
+	struct mbms_bmsc_addr *a = realloc(x->c->sess_to[x->idx], (x->n + 1) * sizeof(*a));
+	if (!a)
+		return err_out(x->err, "out of memory");
+	x->c->sess_to[x->idx] = a;
+	if (resolve_hostport(item, &a[x->n], why, sizeof(why)))
+		return err_out(x->err, "mtk_send_to: %s", why);
+	x->n++;
+	return 0;
+}
+
+static int on_session(struct loader *L, const char *key, const char *v, struct mbms_ini_error *err)
+{
+	struct bmscd_config *c = L->cfg;
+	size_t idx = c->nsess - 1;
+	struct mbms_bmsc_session_cfg *s = &c->sess[idx];
+	static const char *const keys[] = {"service", "key_group", "destination", "mtk_port",
+					   "mtk_send_to", "mtk_interval"};
+	int i = key_index(keys, 6, key);
+	if (i < 0)
+		return err_out(err, "unknown key '%s' in a session section", key);
+	if (once(L, 1u << i, key, err))
+		return MBMS_EINVAL;
+	uint64_t u;
+	switch (i) {
+	case 0:
+		c->sess_service[idx] = strdup(v);
+		if (!c->sess_service[idx])
+			return err_out(err, "out of memory");
+		break;
+	case 1:
+		if (parse_key_group(v, &s->key_group))
+			return err_out(err, "key_group: a key group number, got '%s'", v);
+		break;
+	case 2:
+		if (mbms_hostport_parse(v, strlen(v), true, &s->destination))
+			return err_out(err, "destination: host:port (the SRTP destination), got '%s'", v);
+		break;
+	case 3:
+		if (mbmsd_parse_u64(v, 1, 65535, &u))
+			return err_out(err, "mtk_port: 1..65535, got '%s'", v);
+		s->mtk_port = (uint16_t)u;
+		break;
+	case 4: {
+		struct list_ctx x = {c, idx, 0, err};
+		int rc = for_each_item(v, add_to, &x);
+		if (rc)
+			return rc == 1 ? err_out(err, "mtk_send_to: an empty list") : rc;
+		s->nsend_to = x.n;
+		snprintf(c->sess_to_text[idx], sizeof(c->sess_to_text[idx]), "%s", v);
+		break;
+	}
+	default:
+		if (parse_duration(v, 100, 86400000, &s->mtk_interval_ms))
+			return err_out(err, "mtk_interval: a duration from 100ms to 1d, got '%s'", v);
+		break;
+	}
+	return 0;
+}
+
+static int on_key(void *user, const char *section, const char *sub, const char *key,
+		  const char *value, unsigned line, struct mbms_ini_error *err)
+{
+	struct loader *L = user;
+	(void)section;
+	(void)sub;
+	(void)line;
+	switch (L->sec) {
+	case SEC_BMSC: return on_bmsc(L, key, value, err);
+	case SEC_ZN: return on_zn(L, key, value, err);
+	case SEC_PUSH: return on_push(L, key, value, err);
+	case SEC_KEY_GROUP: return on_key_group(L, key, value, err);
+	case SEC_SERVICE: return on_service(L, key, value, err);
+	case SEC_SESSION: return on_session(L, key, value, err);
+	default: return err_out(err, "key '%s' before the first section", key);
+	}
+}
+
+/* ---- after the parse: defaults, references, the library's view ---- */
+
+static int fail_at(char *err, size_t cap, const char *path, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int fail_at(char *err, size_t cap, const char *path, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(err, cap, "%s:%u: %s", path, line, msg);
+	else
+		snprintf(err, cap, "%s: %s", path, msg);
+	return -1;
+}
+
+static int finish(struct bmscd_config *c, struct loader *L, char *err, size_t cap)
+{
+	static const char *const required[] = {"fqdn", "mcc", "mnc", "listen", NULL, NULL,
+					       NULL,   NULL,  "db"};
+	if (!L->line_bmsc)
+		return fail_at(err, cap, c->path, 0, "a [bmsc] section is required");
+	for (int k = 0; k < 9; k++)
+		if (required[k] && !(L->seen_bmsc & (1u << k)))
+			return fail_at(err, cap, c->path, L->line_bmsc, "[bmsc] %s is required",
+				       required[k]);
+	if (!L->line_zn || (L->seen_zn & 3) != 3)
+		return fail_at(err, cap, c->path, L->line_zn,
+			       "a [zn] section with url and secret is required (the BSF's Zn)");
+	if (mbms_key_domain_from_plmn(c->mcc, c->mnc, c->core.key_domain_id))
+		return fail_at(err, cap, c->path, L->line_bmsc, "mcc/mnc do not make a Key Domain ID");
+	if (!c->admin_host[0]) {
+		snprintf(c->admin_host, sizeof(c->admin_host), "127.0.0.1");
+		c->admin_port = 8090;
+	}
+	struct mbms_bmsc_addr a;
+	if (mbms_bmsc_addr_from_ip(c->admin_host, 0, &a))
+		return fail_at(err, cap, c->path, L->line_bmsc, "admin_listen: not an IP address");
+	bool loopback = (a.family == 4 && a.ip[0] == 127) ||
+			(a.family == 6 && !memcmp(a.ip, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16));
+	if (!loopback && !c->admin_allow_remote)
+		return fail_at(err, cap, c->path, L->line_bmsc,
+			       "admin_listen %s is not a loopback address: the admin interface has "
+			       "no authentication (set admin_allow_remote = true to insist)",
+			       c->admin_host);
+	if (!c->mikey_host[0]) {
+		snprintf(c->mikey_host, sizeof(c->mikey_host), "%s", c->listen_host);
+		c->mikey_port = 0;
+	}
+	if (c->nkg == 0)
+		return fail_at(err, cap, c->path, 0, "at least one [key_group \"N\"] is required");
+	if (c->nsvc == 0)
+		return fail_at(err, cap, c->path, 0, "at least one [service \"ID\"] is required");
+	for (size_t i = 0; i < c->nkg; i++) {
+		const struct mbms_bmsc_key_group_cfg *k = &c->kg[i];
+		if (k->lead_time_ms >= k->msk_lifetime_ms)
+			return fail_at(err, cap, c->path, c->kg_line[i],
+				       "key group %u: lead_time must be shorter than msk_lifetime",
+				       k->key_group);
+	}
+	for (size_t i = 0; i < c->nsvc; i++) {
+		struct mbms_bmsc_service_cfg *s = &c->svc[i];
+		s->service_id = c->svc_id[i];
+		s->key_groups = c->svc_kg[i];
+		s->subscribers = (const char *const *)c->svc_subs[i];
+		if (!s->nkey_groups)
+			return fail_at(err, cap, c->path, c->svc_line[i],
+				       "service %s: key_groups is required", s->service_id);
+		for (size_t j = 0; j < s->nkey_groups; j++) {
+			bool found = false;
+			for (size_t k = 0; k < c->nkg; k++)
+				found |= c->kg[k].key_group == s->key_groups[j];
+			if (!found)
+				return fail_at(err, cap, c->path, c->svc_line[i],
+					       "service %s: key group %u has no [key_group \"%u\"] section",
+					       s->service_id, s->key_groups[j], s->key_groups[j]);
+		}
+	}
+	for (size_t i = 0; i < c->nsess; i++) {
+		struct mbms_bmsc_session_cfg *s = &c->sess[i];
+		s->name = c->sess_name[i];
+		s->service_id = c->sess_service[i];
+		if (!s->service_id)
+			return fail_at(err, cap, c->path, c->sess_line[i], "session %s: service is required",
+				       s->name);
+		const struct mbms_bmsc_service_cfg *svc = NULL;
+		for (size_t j = 0; j < c->nsvc; j++)
+			if (!strcmp(c->svc_id[j], s->service_id))
+				svc = &c->svc[j];
+		if (!svc)
+			return fail_at(err, cap, c->path, c->sess_line[i],
+				       "session %s: no [service \"%s\"] section", s->name, s->service_id);
+		if (!s->destination.host[0])
+			return fail_at(err, cap, c->path, c->sess_line[i],
+				       "session %s: destination is required", s->name);
+		if (s->key_group == 0) {
+			bool listed = false;
+			for (size_t j = 0; j < svc->nkey_groups; j++)
+				listed |= svc->key_groups[j] == 0;
+			if (!listed)
+				s->key_group = svc->key_groups[0];
+		}
+		bool ok = false;
+		for (size_t j = 0; j < svc->nkey_groups; j++)
+			ok |= svc->key_groups[j] == s->key_group;
+		if (!ok)
+			return fail_at(err, cap, c->path, c->sess_line[i],
+				       "session %s: key group %u is not one of service %s", s->name,
+				       s->key_group, svc->service_id);
+		if (!s->nsend_to) {
+			/* default: the destination host, port mtk_port */
+			char hp[300], why[160];
+			snprintf(hp, sizeof(hp), "%s%s%s:%u", strchr(s->destination.host, ':') ? "[" : "",
+				 s->destination.host, strchr(s->destination.host, ':') ? "]" : "",
+				 s->mtk_port);
+			c->sess_to[i] = calloc(1, sizeof(struct mbms_bmsc_addr));
+			if (!c->sess_to[i] || resolve_hostport(hp, c->sess_to[i], why, sizeof(why)))
+				return fail_at(err, cap, c->path, c->sess_line[i], "session %s: %s", s->name,
+					       c->sess_to[i] ? why : "out of memory");
+			s->nsend_to = 1;
+			snprintf(c->sess_to_text[i], sizeof(c->sess_to_text[i]), "%s", hp);
+		}
+		s->send_to = c->sess_to[i];
+	}
+	c->core.fqdn = c->fqdn;
+	c->core.announce_port = c->announce_port_set ? c->announce_port : c->listen_port;
+	c->core.services = c->svc;
+	c->core.nservices = c->nsvc;
+	c->core.key_groups = c->kg;
+	c->core.nkey_groups = c->nkg;
+	c->core.sessions = c->sess;
+	c->core.nsessions = c->nsess;
+	char why[256];
+	if (mbms_bmsc_config_check(&c->core, why, sizeof(why)))
+		return fail_at(err, cap, c->path, 0, "%s", why);
+	return 0;
+}
+
+int bmscd_config_load(const char *path, struct bmscd_config *c, char *err, size_t err_cap)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->log_level = MBMSD_LOG_INFO;
+	c->core.nonce_lifetime_ms = 300000;
+	c->core.nc_table_cap = 65536;
+	c->core.retransmit_initial_ms = 2000;
+	c->core.retransmit_max_ms = 32000;
+	c->core.retransmit_count = 4;
+	c->core.counter_block = 64;
+	struct loader L = {.cfg = c};
+	if (mbmsd_config_load(path, on_section, on_key, &L, err, err_cap) ||
+	    finish(c, &L, err, err_cap)) {
+		bmscd_config_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void bmscd_config_free(struct bmscd_config *c)
+{
+	for (size_t i = 0; i < c->nsvc; i++) {
+		free(c->svc_id ? c->svc_id[i] : NULL);
+		free(c->svc_kg ? c->svc_kg[i] : NULL);
+		if (c->svc_subs && c->svc_subs[i]) {
+			for (char **p = c->svc_subs[i]; *p; p++)
+				free(*p);
+			free(c->svc_subs[i]);
+		}
+	}
+	for (size_t i = 0; i < c->nsess; i++) {
+		free(c->sess_name ? c->sess_name[i] : NULL);
+		free(c->sess_service ? c->sess_service[i] : NULL);
+		free(c->sess_to ? c->sess_to[i] : NULL);
+	}
+	free(c->kg);
+	free(c->kg_line);
+	free(c->svc);
+	free(c->svc_id);
+	free(c->svc_kg);
+	free(c->svc_subs);
+	free(c->svc_line);
+	free(c->sess);
+	free(c->sess_name);
+	free(c->sess_service);
+	free(c->sess_to);
+	free(c->sess_to_text);
+	free(c->sess_line);
+	mbms_wipe(c->zn_secret, sizeof(c->zn_secret));
+	char path[sizeof(c->path)];
+	memcpy(path, c->path, sizeof(path));
+	memset(c, 0, sizeof(*c));
+	memcpy(c->path, path, sizeof(path));
+}
