@@ -554,10 +554,13 @@ static void restore_push(struct mbms_bmsc *b, const struct mbms_bmsc_rec *r)
 		p->ue = ue;
 		p->kind = BMSC_PUSH_MSK;
 		p->msk_id = r->msk_id;
-		/* at least one more transmission after a restart */
+		/* it went out before the stop (its row precedes the datagram);
+		 * at least one more transmission after the restart */
 		p->attempts = r->push_attempts < b->cfg->retransmit_count
 				      ? r->push_attempts
 				      : (uint8_t)b->cfg->retransmit_count;
+		if (p->attempts == 0)
+			p->attempts = 1;
 		p->heap_idx = BMSC_NO_INDEX;
 		p->deadline = 0;
 		if (bmsc_heap_add(b, p)) {
