@@ -21,6 +21,7 @@ enum {
 	SEEN_LOG = 1u << 6,
 	SEEN_TLS_CERT = 1u << 7,
 	SEEN_TLS_KEY = 1u << 8,
+	SEEN_TRACE = 1u << 9,
 };
 
 static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
@@ -146,6 +147,13 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 			return MBMS_EINVAL;
 		if (!*value)
 			return err_out(err, "%s: a PEM file path is required", key);
+	} else if (strcmp(key, "trace") == 0) {
+		/* Checked here, read and opened by main.c through
+		 * mbmsd_trace_config_path() (common/trace.h); --trace wins. */
+		if (once(cfg, SEEN_TRACE, key, err))
+			return MBMS_EINVAL;
+		if (!*value)
+			return err_out(err, "trace: a file path is required");
 	} else if (strcmp(key, "log_level") == 0) {
 		if (once(cfg, SEEN_LOG, key, err))
 			return MBMS_EINVAL;

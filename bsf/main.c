@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "httpd.h"
+#include "trace.h"
 
 #include "mbmssec/crypto.h"
 #include "mbmssec/error.h"
@@ -24,7 +25,7 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-	"usage: bsfd --config FILE [--debug-keys]\n"
+	"usage: bsfd --config FILE [--trace FILE] [--debug-keys]\n"
 	"       bsfd subscriber add --impi IMPI --k HEX (--op HEX | --opc HEX) [--amf HEX]\n"
 	"                           [--sqn HEX] (--config FILE | --db FILE)\n"
 	"       bsfd subscriber list [--show-secrets] (--config FILE | --db FILE)\n"
@@ -35,6 +36,8 @@ static const char usage_text[] =
 	"project's HTTP Zn for NAFs (docs/bsf.md).\n"
 	"  --config FILE    INI configuration (examples/bsf.ini; tls_cert and tls_key\n"
 	"                   switch both listeners to HTTPS)\n"
+	"  --trace FILE     append one JSON line per Ub and Zn message (docs/trace.md;\n"
+	"                   overrides the config's trace key; never holds keys)\n"
 	"  --debug-keys     log Ks and Ks_NAF in hex (lab use only)\n"
 	"  --k HEX          subscriber key K, 16 bytes\n"
 	"  --op / --opc HEX operator variant OP (OPc is computed) or OPc, 16 bytes\n"
@@ -276,7 +279,7 @@ static int sub_del(int argc, char **argv)
 }
 
 /* ---- the daemon ---- */
-static int run(const char *config_path, bool debug_keys)
+static int run(const char *config_path, const char *trace_path, bool debug_keys)
 {
 	char err[512];
 	struct bsf_config cfg;
@@ -304,9 +307,21 @@ static int run(const char *config_path, bool debug_keys)
 		bsf_config_free(&cfg);
 		return 1;
 	}
+	/* --trace FILE, else the config's trace key, else no trace */
+	char trace_cfg[4096];
+	if (mbmsd_trace_config_path(config_path, "bsf", trace_cfg, sizeof(trace_cfg), err,
+				    sizeof(err)) ||
+	    ((trace_path || *trace_cfg) &&
+	     mbmsd_trace_open(trace_path ? trace_path : trace_cfg, err, sizeof(err)))) {
+		log_error("%s", err);
+		mbmsd_tls_free(&tls);
+		bsf_config_free(&cfg);
+		return 1;
+	}
 	struct bsf_ctx ctx = {.cfg = &cfg};
 	if (bsf_store_open(cfg.db, &ctx.store, err, sizeof(err))) {
 		log_error("%s", err);
+		mbmsd_trace_close();
 		mbmsd_tls_free(&tls);
 		bsf_config_free(&cfg);
 		return 1;
@@ -343,6 +358,8 @@ static int run(const char *config_path, bool debug_keys)
 		 MBMS_VERSION, cfg.host, cfg.ub_host, mbmsd_httpd_port(ub), cfg.zn_host,
 		 mbmsd_httpd_port(zn), cfg.nnafs, (unsigned long long)cfg.key_lifetime, cfg.db,
 		 purged_b);
+	if (mbmsd_trace_on())
+		log_info("tracing Ub and Zn to %s", trace_path ? trace_path : trace_cfg);
 	if (use_tls)
 		log_info("TLS on Ub and Zn (https only): certificate %s, valid until %s%s",
 			 tls.subject, tls.not_after, tls.expired ? " (EXPIRED)" : "");
@@ -373,6 +390,7 @@ out:
 	mbmsd_httpd_stop(zn);
 	mbmsd_httpd_stop(ub);
 	bsf_store_close(ctx.store);
+	mbmsd_trace_close();
 	bsf_config_free(&cfg);
 	mbms_crypto_thread_cleanup();
 	return ret;
@@ -403,12 +421,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bsfd: subscriber add|list|del (bsfd --help)\n");
 		return EXIT_USAGE;
 	}
-	struct opt o[] = {{"config", true, NULL}, {"debug-keys", false, NULL}};
-	if (parse_opts(argc, argv, 1, o, 2))
+	struct opt o[] = {
+		{"config", true, NULL}, {"debug-keys", false, NULL}, {"trace", true, NULL}};
+	if (parse_opts(argc, argv, 1, o, 3))
 		return EXIT_USAGE;
 	if (!o[0].value) {
 		fprintf(stderr, "bsfd: --config FILE is required (bsfd --help)\n");
 		return EXIT_USAGE;
 	}
-	return run(o[0].value, o[1].value != NULL);
+	if (o[2].value && !*o[2].value) {
+		fprintf(stderr, "bsfd: --trace needs a file name\n");
+		return EXIT_USAGE;
+	}
+	return run(o[0].value, o[2].value, o[1].value != NULL);
 }
