@@ -61,5 +61,6 @@ int cmd_prf(int argc, char **argv);
 int cmd_milenage(int argc, char **argv);
 int cmd_mikey(int argc, char **argv);
 int cmd_gba(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{"milenage", "Milenage f1..f5* and OPc (TS 35.206) as JSON", cmd_milenage},
 	{"mikey", "build, parse and verify MIKEY MBMS messages", cmd_mikey},
 	{"gba", "GBA bootstrap over Ub as a UE, Ks_NAF over Zn as a NAF", cmd_gba},
+	{"trace", "merge daemon traces (--trace FILE); text or SVG sequence diagram", cmd_trace},
 };
 
 static void usage(FILE *f)
