@@ -176,7 +176,11 @@ static void test_scale(void **state)
 	printf("# scale: %zu acks verified in %.3f s (%.0f/s)\n", n, t_ack, n / t_ack);
 	printf("# scale: %zu MSK requests (401 + authenticated 200 + push) in %.3f s (%.0f/s)\n",
 	       nreq, t_req, nreq / t_req);
+#if defined(__SANITIZE_ADDRESS__)
+	(void)per_ue; /* redzones and quarantine: the sizing needs a plain build */
+#else
 	assert_true(per_ue < 512.0);
+#endif
 	free(res);
 	free(u);
 	free(push);
