@@ -57,6 +57,7 @@ static const char usage_text[] =
 	"  --replay      send the signed request a second time, same nc\n"
 	"  --qop-auth    qop=auth instead of auth-int\n"
 	"  --no-auth     no Authorization at all\n"
+	"  --trace       show the HTTP exchanges on stderr\n"
 	"options that receive MIKEY (the UDP socket is bound before any request):\n"
 	"  --port P            UDP port of the UE (0: any; sent as X-MBMS-UE-Port);\n"
 	"                      default: the port of the previous invocation\n"
@@ -89,7 +90,7 @@ struct opts {
 	size_t nservices;
 	const char *msks[MAX_ITEMS];
 	size_t nmsks;
-	bool tamper, replay, qop_auth, no_auth;
+	bool tamper, replay, qop_auth, no_auth, trace;
 	int port, mtk_port;
 	double listen;
 	long expect, drop_acks, drop_pushes;
@@ -284,7 +285,13 @@ static void http_post(const char *url, const char *content_type, const char *aut
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (O.trace) {
+		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+		fprintf(stderr, "-- request body: %.*s\n", (int)len, (const char *)body);
+	}
 	CURLcode cr = curl_easy_perform(c);
+	if (O.trace && r->body)
+		fprintf(stderr, "-- response body: %s\n", r->body);
 	if (cr != CURLE_OK)
 		die("POST %s: %s", url, curl_easy_strerror(cr));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -610,6 +617,8 @@ static void parse(int argc, char **argv)
 			O.qop_auth = true;
 		} else if (arg_is(argv, i, "--no-auth")) {
 			O.no_auth = true;
+		} else if (arg_is(argv, i, "--trace")) {
+			O.trace = true;
 		} else if (a[0] != '-' && !O.cmd) {
 			O.cmd = a;
 		} else if (!strcmp(a, "--help")) {
