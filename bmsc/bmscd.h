@@ -88,13 +88,16 @@ struct bmscd {
 	int udp_fd;
 	int wake_fd[2];   /* HTTP threads poke the event loop to re-arm its timer */
 	bool db_failed;   /* a commit failed: sends that depend on it are dropped */
+	const struct mbms_bmsc_action **sends; /* the datagrams of one drain */
+	size_t sends_cap;
 	uint64_t udp_sent, udp_send_errors, udp_received;
 };
 
 uint64_t bmscd_now_ms(void);
 
-/* main.c: carry out the core's actions (PERSIST in one transaction,
- * committed before the next SEND; SEND; LOG). Called with lock held. */
+/* main.c: carry out the core's actions: every PERSIST of the batch in one
+ * transaction, committed before any SEND of the batch; LOG at once. Called
+ * with lock held. */
 void bmscd_drain(struct bmscd *d);
 /* Wake the event loop (any thread). */
 void bmscd_wake(struct bmscd *d);

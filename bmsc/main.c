@@ -112,10 +112,15 @@ static const enum mbmsd_log_level level_of[] = {
 	[MBMS_BMSC_LOG_DEBUG] = MBMSD_LOG_DEBUG,
 };
 
+/* All records of the batch in one transaction, committed before any of
+ * its datagrams leaves (one fsync per batch, not per message); then the
+ * datagrams, in order. If the store fails, nothing is sent from then on:
+ * a datagram may rely on a counter reservation that is not durable. */
 void bmscd_drain(struct bmscd *d)
 {
-	bool tx = false;
 	const struct mbms_bmsc_action *a;
+	size_t nsend = 0;
+	bool tx = false;
 	while ((a = mbms_bmsc_action_next(d->core)) != NULL) {
 		switch (a->kind) {
 		case MBMS_BMSC_ACT_PERSIST:
@@ -133,20 +138,17 @@ void bmscd_drain(struct bmscd *d)
 			}
 			break;
 		case MBMS_BMSC_ACT_SEND:
-			/* what the message relies on (a reserved counter) is durable first */
-			if (tx) {
-				if (bmscd_store_commit(d->store) != 0) {
-					bmscd_store_rollback(d->store);
-					d->db_failed = true;
+			if (nsend == d->sends_cap) {
+				size_t cap = d->sends_cap ? d->sends_cap * 2 : 256;
+				const struct mbms_bmsc_action **ns = realloc(d->sends, cap * sizeof(*ns));
+				if (!ns) {
+					log_error("out of memory: a datagram is not sent");
+					break;
 				}
-				tx = false;
+				d->sends = ns;
+				d->sends_cap = cap;
 			}
-			if (d->db_failed) {
-				log_error("state store failed: MIKEY messages are held back until a "
-					  "restart (a TS counter must never be reused)");
-				break;
-			}
-			udp_send(d, &a->u.send.to, a->u.send.data, a->u.send.len);
+			d->sends[nsend++] = a;
 			break;
 		case MBMS_BMSC_ACT_LOG:
 			mbmsd_log(level_of[a->u.log.level], "%s", a->u.log.text);
@@ -157,6 +159,15 @@ void bmscd_drain(struct bmscd *d)
 		bmscd_store_rollback(d->store);
 		d->db_failed = true;
 	}
+	if (nsend && d->db_failed)
+		log_error("state store failed: %zu MIKEY message(s) held back; none will be sent "
+			  "until a restart (a TS counter must never be reused)",
+			  nsend);
+	else
+		for (size_t i = 0; i < nsend; i++)
+			udp_send(d, &d->sends[i]->u.send.to, d->sends[i]->u.send.data,
+				 d->sends[i]->u.send.len);
+	mbms_bmsc_actions_done(d->core);
 }
 
 void bmscd_wake(struct bmscd *d)
@@ -491,6 +502,7 @@ out:
 				 (unsigned long long)st.mtk_messages);
 	}
 	mbms_bmsc_free(d->core);
+	free(d->sends);
 	bmscd_store_close(d->store);
 	bmscd_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);

@@ -251,11 +251,15 @@ const struct mbms_bmsc_action *mbms_bmsc_action_next(struct mbms_bmsc *b)
 	if (!b)
 		return NULL;
 	struct bmsc_action_queue *q = &b->q;
-	if (q->head == q->count) {
-		queue_reset(q);
+	if (q->head == q->count)
 		return NULL;
-	}
 	return &q->a[q->head++];
+}
+
+void mbms_bmsc_actions_done(struct mbms_bmsc *b)
+{
+	if (b && b->q.head == b->q.count)
+		queue_reset(&b->q);
 }
 
 size_t mbms_bmsc_action_count(const struct mbms_bmsc *b)

@@ -222,11 +222,17 @@ struct mbms_bmsc_action {
 	} u;
 };
 
-/* The next action, or NULL when the queue is empty. The pointer is valid
- * until the next call on the object. */
+/* The next action, or NULL when the queue is empty. Every pointer it
+ * returned stays valid until mbms_bmsc_actions_done() or any other call on
+ * the object, so a shell may first make all PERSIST records of a batch
+ * durable (one transaction) and then send its datagrams: moving a record
+ * earlier never breaks "durable before the SEND that follows it". */
 const struct mbms_bmsc_action *mbms_bmsc_action_next(struct mbms_bmsc *b);
 /* Actions waiting. */
 size_t mbms_bmsc_action_count(const struct mbms_bmsc *b);
+/* The shell is done with the returned actions: wipe them (records hold
+ * keys) and reuse the queue. Also done by the next call that queues. */
+void mbms_bmsc_actions_done(struct mbms_bmsc *b);
 
 /* ---- life cycle ---- */
 

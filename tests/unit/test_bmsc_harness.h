@@ -272,6 +272,7 @@ H_API void h_drain(struct harness *h)
 			break;
 		}
 	}
+	mbms_bmsc_actions_done(h->b);
 }
 
 /* ---- set-up ---- */
