@@ -90,6 +90,7 @@ struct bmscd {
 	bool db_failed;   /* a commit failed: sends that depend on it are dropped */
 	const struct mbms_bmsc_action **sends; /* the datagrams of one drain */
 	size_t sends_cap;
+	char trace_self[320]; /* "BM-SC <fqdn>" */
 	uint64_t udp_sent, udp_send_errors, udp_received;
 };
 
@@ -109,6 +110,13 @@ void bmscd_admin_handle(void *user, const struct mbmsd_http_request *req,
 			struct mbmsd_http_response *resp);
 /* "ip:port" / "[ip]:port" of the httpd helper into an address. */
 int bmscd_peer_addr(const char *peer, struct mbms_bmsc_addr *out);
+
+/* trace.c: --trace events (no-ops without an open trace) */
+void bmscd_trace_http(struct bmscd *d, const struct mbms_bmsc_http_req *req,
+		      const struct mbms_bmsc_http_rsp *r);
+void bmscd_trace_send(struct bmscd *d, const struct mbms_bmsc_action *a);
+void bmscd_trace_rejected(struct bmscd *d, const struct mbms_bmsc_addr *from, int rc);
+void bmscd_trace_admin(struct bmscd *d, const char *what, unsigned status);
 
 /* ctl.c: `bmscd ctl ...` */
 int bmscd_ctl_main(int argc, char **argv);

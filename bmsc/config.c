@@ -316,7 +316,7 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 	static const char *const keys[] = {"fqdn", "mcc", "mnc", "listen", "announce_port",
 					   "admin_listen", "admin_allow_remote", "mikey_listen",
 					   "db", "log_level", "nonce_lifetime", "nc_table",
-					   "allow_qop_auth", "tls_cert", "tls_key"};
+					   "allow_qop_auth", "tls_cert", "tls_key", "trace"};
 	int k = key_index(keys, sizeof(keys) / sizeof(keys[0]), key);
 	if (k < 0)
 		return err_out(err, "unknown key '%s' in [bmsc]", key);
@@ -386,7 +386,9 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 		if (parse_bool(v, &c->core.allow_qop_auth))
 			return err_out(err, "allow_qop_auth: true or false, got '%s'", v);
 		break;
-	default: /* tls_cert, tls_key: read by mbmsd_tls_from_config */
+	default: /* tls_cert, tls_key: mbmsd_tls_from_config; trace: mbmsd_trace_config_path */
+		if (!*v)
+			return err_out(err, "%s: a file path is required", key);
 		break;
 	}
 	return 0;

@@ -120,6 +120,8 @@ void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 	bmscd_drain(d);
 	pthread_mutex_unlock(&d->lock);
 	bmscd_wake(d);
+	if (rc == 0)
+		bmscd_trace_http(d, &hr, &r);
 }
 
 /* ---- admin ---- */
@@ -234,6 +236,10 @@ void bmscd_admin_handle(void *user, const struct mbmsd_http_request *req,
 		else
 			mbmsd_http_status(resp, 500, mbms_strerror(rc));
 		log_info("admin %s %s from %s: %u", req->url + 1, arg, req->peer, resp->status);
+		char what[400];
+		snprintf(what, sizeof(what), "%s %s%.300s", req->url + 1,
+			 solicit ? "" : "key group ", arg);
+		bmscd_trace_admin(d, what, resp->status);
 		return;
 	}
 	mbmsd_http_status(resp, 404, "GET /status, POST /solicit?service=ID, POST /rotate?key_group=N");

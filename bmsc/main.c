@@ -5,6 +5,7 @@
 #include "bmscd.h"
 
 #include "config.h"
+#include "trace.h"
 
 #include "mbmssec/crypto.h"
 #include "mbmssec/error.h"
@@ -34,7 +35,7 @@
 #define MAX_TIMER_MS 1000 /* re-check at least this often (clock steps) */
 
 static const char usage_text[] =
-	"usage: bmscd --config FILE [--debug-keys]\n"
+	"usage: bmscd --config FILE [--trace FILE] [--debug-keys]\n"
 	"       bmscd --config FILE --check\n"
 	"       bmscd ctl [--admin HOST:PORT] status\n"
 	"       bmscd ctl [--admin HOST:PORT] solicit --service ID\n"
@@ -51,6 +52,8 @@ static const char usage_text[] =
 	"\n"
 	"  --config FILE     INI configuration (examples/bmsc.ini, docs/bmsc.md)\n"
 	"  --check           read and check the configuration, print a summary, exit\n"
+	"  --trace FILE      append one JSON line per HTTP exchange and MIKEY message\n"
+	"                    (docs/trace.md; overrides [bmsc] trace; never holds keys)\n"
 	"  --debug-keys      log Ks_NAF in hex at debug level (lab use only)\n"
 	"\n"
 	"ctl talks to the admin listener of a running bmscd ([bmsc] admin_listen,\n"
@@ -164,9 +167,11 @@ void bmscd_drain(struct bmscd *d)
 			  "until a restart (a TS counter must never be reused)",
 			  nsend);
 	else
-		for (size_t i = 0; i < nsend; i++)
+		for (size_t i = 0; i < nsend; i++) {
 			udp_send(d, &d->sends[i]->u.send.to, d->sends[i]->u.send.data,
 				 d->sends[i]->u.send.len);
+			bmscd_trace_send(d, d->sends[i]);
+		}
 	mbms_bmsc_actions_done(d->core);
 }
 
@@ -242,9 +247,10 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		}
 		L->d->udp_received++;
 		pthread_mutex_lock(&L->d->lock);
-		mbms_bmsc_udp_input(L->d->core, &from, buf, (size_t)n, bmscd_now_ms());
+		int rc = mbms_bmsc_udp_input(L->d->core, &from, buf, (size_t)n, bmscd_now_ms());
 		bmscd_drain(L->d);
 		pthread_mutex_unlock(&L->d->lock);
+		bmscd_trace_rejected(L->d, &from, rc);
 	}
 	arm(L);
 }
@@ -343,7 +349,7 @@ static int check_only(const char *config_path)
 	return 0;
 }
 
-static int run(const char *config_path, bool debug_keys)
+static int run(const char *config_path, const char *trace_path, bool debug_keys)
 {
 	struct bmscd *d = &g_d;
 	char err[600];
@@ -360,6 +366,18 @@ static int run(const char *config_path, bool debug_keys)
 		mbmsd_log_set_level(MBMSD_LOG_DEBUG);
 		log_warn("--debug-keys: Ks_NAF will be logged in clear");
 	}
+	/* --trace FILE, else [bmsc] trace, else no trace */
+	char trace_cfg[4096];
+	if (mbmsd_trace_config_path(config_path, "bmsc", trace_cfg, sizeof(trace_cfg), err,
+				    sizeof(err)) ||
+	    ((trace_path || *trace_cfg) &&
+	     mbmsd_trace_open(trace_path ? trace_path : trace_cfg, err, sizeof(err)))) {
+		log_error("%s", err);
+		bmscd_config_free(&d->cfg);
+		return 1;
+	}
+	if (mbmsd_trace_on())
+		log_info("tracing HTTP and MIKEY to %s", trace_path ? trace_path : trace_cfg);
 	int ret = 1;
 	struct loop L = {.d = d};
 	struct mbmsd_httpd *km = NULL, *admin = NULL;
@@ -506,6 +524,7 @@ out:
 	bmscd_store_close(d->store);
 	bmscd_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);
+	mbmsd_trace_close();
 	mbms_crypto_thread_cleanup();
 	return ret;
 }
@@ -527,11 +546,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "ctl"))
 		return bmscd_ctl_main(argc, argv);
-	const char *config = NULL;
+	const char *config = NULL, *trace = NULL;
 	bool debug_keys = false, check = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc && !config) {
 			config = argv[++i];
+		} else if (!strcmp(argv[i], "--trace") && i + 1 < argc && !trace && *argv[i + 1]) {
+			trace = argv[++i];
 		} else if (!strcmp(argv[i], "--debug-keys")) {
 			debug_keys = true;
 		} else if (!strcmp(argv[i], "--check")) {
@@ -545,5 +566,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bmscd: --config FILE is required (bmscd --help)\n");
 		return EXIT_USAGE;
 	}
-	return check ? check_only(config) : run(config, debug_keys);
+	return check ? check_only(config) : run(config, trace, debug_keys);
 }

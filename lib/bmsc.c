@@ -289,7 +289,7 @@ struct mbms_bmsc_rec *bmsc_rec(struct mbms_bmsc *b, enum mbms_bmsc_rec_kind kind
 }
 
 int bmsc_send(struct mbms_bmsc *b, const struct mbms_bmsc_addr *to, const uint8_t *data,
-	      size_t len)
+	      size_t len, const char *impi)
 {
 	if (len > MBMS_MSG_MAX_LEN)
 		return MBMS_ENOSPC;
@@ -299,6 +299,8 @@ int bmsc_send(struct mbms_bmsc *b, const struct mbms_bmsc_addr *to, const uint8_
 	a->u.send.to = *to;
 	a->u.send.len = len;
 	memcpy(a->u.send.data, data, len);
+	if (impi)
+		snprintf(a->u.send.impi, sizeof(a->u.send.impi), "%s", impi);
 	return 0;
 }
 

@@ -724,6 +724,7 @@ int mbms_bmsc_http(struct mbms_bmsc *b, const struct mbms_bmsc_http_req *req,
 		return 0;
 	}
 	if (authenticate(b, &r, zn, now, proc, a, rsp) == 0) {
+		snprintf(rsp->impi, sizeof(rsp->impi), "%s", a->ue->impi);
 		if (mbms_km_media_type_classify(r.content_type) != body_kind[proc]) {
 			bmsc_log(b, MBMS_BMSC_LOG_INFO, "%s impi=%s from %s: 415 Content-Type %.60s",
 				 proc_name[proc], a->ue->impi, r.peer_text,

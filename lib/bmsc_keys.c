@@ -324,7 +324,7 @@ static int send_mtk(struct mbms_bmsc *b, struct bmsc_session *s)
 	rc = mbms_mtk_msg_build(&in, msg, sizeof(msg), &len);
 	if (rc == 0)
 		for (size_t i = 0; i < s->cfg->nsend_to && rc == 0; i++)
-			rc = bmsc_send(b, &s->cfg->send_to[i], msg, len);
+			rc = bmsc_send(b, &s->cfg->send_to[i], msg, len, NULL);
 	mbms_wipe(msg, sizeof(msg));
 	if (rc == 0) {
 		s->sent++;

@@ -220,7 +220,7 @@ void bmsc_log(struct mbms_bmsc *b, enum mbms_bmsc_log_level level, const char *f
 	__attribute__((format(printf, 3, 4)));
 struct mbms_bmsc_rec *bmsc_rec(struct mbms_bmsc *b, enum mbms_bmsc_rec_kind kind);
 int bmsc_send(struct mbms_bmsc *b, const struct mbms_bmsc_addr *to, const uint8_t *data,
-	      size_t len);
+	      size_t len, const char *impi);
 int bmsc_kg_index(const struct mbms_bmsc *b, uint16_t key_group);
 int bmsc_service_index(const struct mbms_bmsc *b, const char *service_id, size_t len);
 void bmsc_msk_id_hex(uint32_t msk_id, char out[9]);

@@ -143,7 +143,7 @@ static int transmit(struct mbms_bmsc *b, struct bmsc_push *p, uint64_t now)
 	rc = p->kind == BMSC_PUSH_MSK ? mbms_msk_msg_build(&in, msg, sizeof(msg), &len)
 				      : mbms_trigger_build(&in, msg, sizeof(msg), &len);
 	if (rc == 0)
-		rc = bmsc_send(b, &ue->addr, msg, len);
+		rc = bmsc_send(b, &ue->addr, msg, len, ue->impi);
 	mbms_wipe(msg, sizeof(msg));
 	if (rc) {
 		mbms_wipe(&in, sizeof(in));

@@ -213,6 +213,7 @@ struct mbms_bmsc_action {
 			struct mbms_bmsc_addr to;
 			size_t len;
 			uint8_t data[MBMS_MSG_MAX_LEN];
+			char impi[MBMS_BMSC_IMPI_MAX]; /* the UE it is for; "" for MTK messages */
 		} send;
 		struct mbms_bmsc_rec rec;
 		struct {
@@ -293,6 +294,7 @@ struct mbms_bmsc_http_rsp {
 	char auth_info[256];        /* Authentication-Info, "" when none */
 	char allow[16];             /* Allow of a 405, "" when none */
 	unsigned retry_after;       /* seconds, 0 when none */
+	char impi[MBMS_BMSC_IMPI_MAX]; /* the authenticated UE (logs, traces), "" when none */
 };
 
 /* One request of the key-management listener:

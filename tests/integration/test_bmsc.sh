@@ -8,7 +8,8 @@
 # 415/400, nonce replay, tampered auth-int body, curl --digest (qop=auth)
 # refused by default and accepted with allow_qop_auth, kill -9 during a
 # rotation and restart with state intact (no TS counter reused), no keys in
-# the logs, --help/--version/config errors with file:line, SIGTERM exit 0.
+# the logs or the --trace file, --help/--version/config errors with
+# file:line, SIGTERM exit 0.
 # Daemons listen on port 0; the test reads the ports from their logs.
 set -u
 
@@ -153,7 +154,7 @@ EOF
 start_bmscd() {
 	starts=$((starts + 1))
 	BLOG=$work/bmscd.$starts.log
-	"$BMSCD" --config "$work/bmsc.ini" 2>"$BLOG" &
+	"$BMSCD" --config "$work/bmsc.ini" --trace "$work/trace.jsonl" 2>"$BLOG" &
 	bmsc_pid=$!
 	for _ in $(seq 1 100); do
 		line=$(grep -m1 ' key management on ' "$BLOG" 2>/dev/null || true)
@@ -448,5 +449,37 @@ if command -v sqlite3 >/dev/null; then
 	[ "$(sqlite3 "$work/bmsc.db" 'SELECT count(*) FROM msks')" -ge 1 ] || fail "no MSK rows"
 fi
 pass "no MUK, MSK or Zn secret in the logs"
+
+# ---- the trace (--trace): JSON lines, the exchanges, no keys ----
+mode=$(stat -c %a "$work/trace.jsonl")
+[ "$mode" = 600 ] || fail "trace mode is $mode, not 600"
+python3 - "$work/trace.jsonl" "$IMPI1" "$FQDN" <<'PYEOF' || fail "trace content"
+import json, sys
+path, impi, fqdn = sys.argv[1:4]
+ev = [json.loads(l) for l in open(path)]
+bmsc, ue = "BM-SC " + fqdn, "UE " + impi
+def has(**kw):
+    return any(all(e.get(k) == v for k, v in kw.items()) for e in ev)
+assert has(**{"from": ue, "to": bmsc, "msg": "POST register"}), "no register request"
+assert has(**{"from": bmsc, "to": ue, "msg": "200 register response", "status": 200}), "no 200"
+assert has(**{"from": bmsc, "msg": "401 Digest challenge", "status": 401}), "no 401"
+assert has(**{"from": bmsc, "to": ue, "msg": "MSK message", "status": "sent"}), "no MSK message"
+assert has(**{"from": bmsc, "to": ue, "msg": "trigger", "msk_id": "01020000"}), "no trigger"
+assert any(e["msg"] == "MTK message" and "mtk_id" in e for e in ev), "no MTK message"
+assert has(**{"from": bmsc, "to": bmsc, "msg": "rotate key group 258", "status": "ok"}), "no admin"
+print("trace: %d events" % len(ev))
+PYEOF
+for n in 1 2; do
+	pw=$(ue $n password)
+	hex=$(printf '%s' "$pw" | base64 -d | xxd -p | tr -d '\n')
+	grep -qiF -- "$pw" "$work/trace.jsonl" && fail "a MUK (base64) in the trace"
+	grep -qi -- "$hex" "$work/trace.jsonl" && fail "a MUK (hex) in the trace"
+done
+if [ -x "$BIN/mbmssec" ] && "$BIN/mbmssec" trace --help >/dev/null 2>&1; then
+	"$BIN/mbmssec" trace --text "$work/trace.jsonl" >"$work/trace.txt" 2>&1 ||
+		fail "mbmssec trace --text: $(tail -n 3 "$work/trace.txt")"
+	grep -q "MSK message" "$work/trace.txt" || fail "mbmssec trace: no MSK message"
+fi
+pass "trace: HTTP exchanges, MSK/trigger/MTK messages and admin actions, mode 0600, no keys"
 
 echo "test_bmsc: all passed"
