@@ -64,6 +64,19 @@ struct bmscd_config {
 int bmscd_config_load(const char *path, struct bmscd_config *cfg, char *err, size_t err_cap);
 void bmscd_config_free(struct bmscd_config *cfg);
 
+/* config_values.c: value parsers (0, or -1 / a callback's code) */
+/* "300", "300s", "1500ms", "10m", "2h", "1d" -> milliseconds in [min, max] */
+int bmscd_parse_duration(const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *out);
+int bmscd_parse_bool(const char *s, bool *out);
+/* decimal or 0x hex, 0..65535 */
+int bmscd_parse_key_group(const char *s, uint16_t *out);
+/* fn for each item of a comma/blank separated list; fn's code, 1 when empty */
+int bmscd_for_each_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx);
+/* host:port, the host resolved to an address (numeric first) */
+int bmscd_resolve_hostport(const char *s, struct mbms_bmsc_addr *out, char *why, size_t cap);
+/* a host name as a realm suffix / IDi may be */
+bool bmscd_valid_host(const char *s);
+
 /* store.c: SQLite (WAL, synchronous=FULL, 0600) */
 struct bmscd_store;
 int bmscd_store_open(const char *path, struct bmscd_store **out, char *err, size_t err_cap);

@@ -8,14 +8,11 @@
 #include "mbmssec/crypto.h"
 #include "mbmssec/error.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 enum section {
 	SEC_NONE,
@@ -44,140 +41,6 @@ static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return MBMS_EINVAL;
-}
-
-/* ---- value parsers ---- */
-
-/* "300", "300s", "1500ms", "10m", "2h", "1d" -> milliseconds */
-static int parse_duration(const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *out)
-{
-	const char *p = s;
-	uint64_t v = 0;
-	if (*p < '0' || *p > '9')
-		return -1;
-	while (*p >= '0' && *p <= '9') {
-		if (v > UINT64_MAX / 10 - 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*p++ - '0');
-	}
-	uint64_t mult;
-	if (!*p || strcmp(p, "s") == 0)
-		mult = 1000;
-	else if (strcmp(p, "ms") == 0)
-		mult = 1;
-	else if (strcmp(p, "m") == 0)
-		mult = 60000;
-	else if (strcmp(p, "h") == 0)
-		mult = 3600000;
-	else if (strcmp(p, "d") == 0)
-		mult = 86400000;
-	else
-		return -1;
-	if (v > UINT64_MAX / mult)
-		return -1;
-	v *= mult;
-	if (v < min_ms || v > max_ms)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on") ||
-	    !strcmp(s, "1"))
-		*out = true;
-	else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off") ||
-		 !strcmp(s, "0"))
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
-/* A key group number: decimal or 0x hex, 0..65535. */
-static int parse_key_group(const char *s, uint16_t *out)
-{
-	uint64_t v = 0;
-	if (strncasecmp(s, "0x", 2) == 0) {
-		const char *p = s + 2;
-		if (!*p || strlen(p) > 4)
-			return -1;
-		for (; *p; p++) {
-			int d = (*p >= '0' && *p <= '9')   ? *p - '0'
-				: (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-				: (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
-							   : -1;
-			if (d < 0)
-				return -1;
-			v = v * 16 + (unsigned)d;
-		}
-	} else if (mbmsd_parse_u64(s, 0, 65535, &v)) {
-		return -1;
-	}
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* Split a list on commas and blanks; calls fn for each item. fn's code,
- * or 1 for an empty list. */
-static int for_each_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx)
-{
-	char buf[MBMS_INI_VALUE_MAX];
-	snprintf(buf, sizeof(buf), "%s", list);
-	int n = 0;
-	for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok;
-	     tok = strtok_r(NULL, ", \t", &save)) {
-		int rc = fn(ctx, tok);
-		if (rc)
-			return rc;
-		n++;
-	}
-	return n == 0 ? 1 : 0; /* 1: an empty list */
-}
-
-/* host:port with the host resolved to an address (numeric first). */
-static int resolve_hostport(const char *s, struct mbms_bmsc_addr *out, char *why, size_t cap)
-{
-	char host[256];
-	uint16_t port;
-	if (mbmsd_parse_hostport(s, host, sizeof(host), &port, false)) {
-		snprintf(why, cap, "'%.80s' is not host:port", s);
-		return -1;
-	}
-	if (mbms_bmsc_addr_from_ip(host, port, out) == 0)
-		return 0;
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_DGRAM;
-	int rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc != 0 || !res) {
-		snprintf(why, cap, "cannot resolve '%.80s': %s", host, gai_strerror(rc));
-		return -1;
-	}
-	char ip[64] = "";
-	if (res->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, ip,
-			  sizeof(ip));
-	else if (res->ai_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr, ip,
-			  sizeof(ip));
-	freeaddrinfo(res);
-	if (mbms_bmsc_addr_from_ip(ip, port, out) != 0) {
-		snprintf(why, cap, "cannot resolve '%.80s'", host);
-		return -1;
-	}
-	return 0;
-}
-
-static bool valid_host(const char *s)
-{
-	struct mbms_hostport hp;
-	if (!*s || strlen(s) >= sizeof(hp.host))
-		return false;
-	memset(&hp, 0, sizeof(hp));
-	snprintf(hp.host, sizeof(hp.host), "%s", s);
-	return mbms_hostport_check(&hp) == 0 && !strchr(s, ':');
 }
 
 /* ---- sections ---- */
@@ -221,7 +84,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 	}
 	if (!strcmp(section, "key_group")) {
 		uint16_t kg;
-		if (!*sub || parse_key_group(sub, &kg))
+		if (!*sub || bmscd_parse_key_group(sub, &kg))
 			return err_out(err, "[key_group \"N\"]: N is a key group number 0..65535 (or 0x0102), got '%s'",
 				       sub);
 		for (size_t i = 0; i < c->nkg; i++)
@@ -326,7 +189,7 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 	uint64_t u;
 	switch (k) {
 	case 0:
-		if (!valid_host(v))
+		if (!bmscd_valid_host(v))
 			return err_out(err, "fqdn: not a host name: '%s'", v);
 		snprintf(c->fqdn, sizeof(c->fqdn), "%s", v);
 		break;
@@ -357,7 +220,7 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 			return err_out(err, "admin_listen: expected IP:PORT, got '%s'", v);
 		break;
 	case 6:
-		if (parse_bool(v, &c->admin_allow_remote))
+		if (bmscd_parse_bool(v, &c->admin_allow_remote))
 			return err_out(err, "admin_allow_remote: true or false, got '%s'", v);
 		break;
 	case 7:
@@ -374,7 +237,7 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 			return err_out(err, "log_level: error, warn, info or debug, got '%s'", v);
 		break;
 	case 10:
-		if (parse_duration(v, 1000, 86400000, &c->core.nonce_lifetime_ms))
+		if (bmscd_parse_duration(v, 1000, 86400000, &c->core.nonce_lifetime_ms))
 			return err_out(err, "nonce_lifetime: a duration from 1s to 1d, got '%s'", v);
 		break;
 	case 11:
@@ -383,7 +246,7 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 		c->core.nc_table_cap = (size_t)u;
 		break;
 	case 12:
-		if (parse_bool(v, &c->core.allow_qop_auth))
+		if (bmscd_parse_bool(v, &c->core.allow_qop_auth))
 			return err_out(err, "allow_qop_auth: true or false, got '%s'", v);
 		break;
 	default: /* tls_cert, tls_key: mbmsd_tls_from_config; trace: mbmsd_trace_config_path */
@@ -430,11 +293,11 @@ static int on_push(struct loader *L, const char *key, const char *v, struct mbms
 	uint64_t u;
 	switch (k) {
 	case 0:
-		if (parse_duration(v, 10, 3600000, &core->retransmit_initial_ms))
+		if (bmscd_parse_duration(v, 10, 3600000, &core->retransmit_initial_ms))
 			return err_out(err, "retransmit_initial: a duration from 10ms to 1h, got '%s'", v);
 		break;
 	case 1:
-		if (parse_duration(v, 10, 86400000, &core->retransmit_max_ms))
+		if (bmscd_parse_duration(v, 10, 86400000, &core->retransmit_max_ms))
 			return err_out(err, "retransmit_max: a duration from 10ms to 1d, got '%s'", v);
 		break;
 	case 2:
@@ -464,11 +327,11 @@ static int on_key_group(struct loader *L, const char *key, const char *v,
 	uint64_t u;
 	switch (i) {
 	case 0:
-		if (parse_duration(v, 1000, 366 * 86400000ULL, &k->msk_lifetime_ms))
+		if (bmscd_parse_duration(v, 1000, 366 * 86400000ULL, &k->msk_lifetime_ms))
 			return err_out(err, "msk_lifetime: a duration from 1s to 366d, got '%s'", v);
 		break;
 	case 1:
-		if (parse_duration(v, 1, 366 * 86400000ULL, &k->lead_time_ms))
+		if (bmscd_parse_duration(v, 1, 366 * 86400000ULL, &k->lead_time_ms))
 			return err_out(err, "lead_time: a duration from 1ms to 366d, got '%s'", v);
 		break;
 	case 2:
@@ -477,7 +340,7 @@ static int on_key_group(struct loader *L, const char *key, const char *v,
 		k->mtk_id_count = (uint16_t)u;
 		break;
 	default:
-		if (parse_duration(v, 100, 366 * 86400000ULL, &k->mtk_lifetime_ms))
+		if (bmscd_parse_duration(v, 100, 366 * 86400000ULL, &k->mtk_lifetime_ms))
 			return err_out(err, "mtk_lifetime: a duration from 100ms, got '%s'", v);
 		break;
 	}
@@ -495,7 +358,7 @@ static int add_kg(void *ctx, const char *item)
 {
 	struct list_ctx *x = ctx;
 	uint16_t kg;
-	if (parse_key_group(item, &kg))
+	if (bmscd_parse_key_group(item, &kg))
 		return err_out(x->err, "key_groups: '%s' is not a key group number", item);
 	uint16_t *a = realloc(x->c->svc_kg[x->idx], (x->n + 1) * sizeof(*a));
 	if (!a)
@@ -549,13 +412,13 @@ static int on_service(struct loader *L, const char *key, const char *v, struct m
 	struct list_ctx x = {c, idx, 0, err};
 	switch (i) {
 	case 0:
-		if ((rc = for_each_item(v, add_kg, &x)) != 0)
+		if ((rc = bmscd_for_each_item(v, add_kg, &x)) != 0)
 			return rc == 1 ? err_out(err, "key_groups: an empty list") : rc;
 		s->nkey_groups = x.n;
 		break;
 	case 1:
 		s->any_subscriber = false;
-		if ((rc = for_each_item(v, add_sub, &x)) != 0)
+		if ((rc = bmscd_for_each_item(v, add_sub, &x)) != 0)
 			return rc == 1 ? err_out(err, "subscribers: an empty list") : rc;
 		s->nsubscribers = x.n;
 		break;
@@ -563,7 +426,7 @@ static int on_service(struct loader *L, const char *key, const char *v, struct m
 	case 3:
 	case 4: {
 		bool b;
-		if (parse_bool(v, &b))
+		if (bmscd_parse_bool(v, &b))
 			return err_out(err, "%s: true or false, got '%s'", key, v);
 		if (i == 2)
 			s->confidentiality = b;
@@ -596,7 +459,7 @@ static int add_to(void *ctx, const char *item)
 	if (!a)
 		return err_out(x->err, "out of memory");
 	x->c->sess_to[x->idx] = a;
-	if (resolve_hostport(item, &a[x->n], why, sizeof(why)))
+	if (bmscd_resolve_hostport(item, &a[x->n], why, sizeof(why)))
 		return err_out(x->err, "mtk_send_to: %s", why);
 	x->n++;
 	return 0;
@@ -622,7 +485,7 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 			return err_out(err, "out of memory");
 		break;
 	case 1:
-		if (parse_key_group(v, &s->key_group))
+		if (bmscd_parse_key_group(v, &s->key_group))
 			return err_out(err, "key_group: a key group number, got '%s'", v);
 		break;
 	case 2:
@@ -636,7 +499,7 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 		break;
 	case 4: {
 		struct list_ctx x = {c, idx, 0, err};
-		int rc = for_each_item(v, add_to, &x);
+		int rc = bmscd_for_each_item(v, add_to, &x);
 		if (rc)
 			return rc == 1 ? err_out(err, "mtk_send_to: an empty list") : rc;
 		s->nsend_to = x.n;
@@ -644,7 +507,7 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 		break;
 	}
 	default:
-		if (parse_duration(v, 100, 86400000, &s->mtk_interval_ms))
+		if (bmscd_parse_duration(v, 100, 86400000, &s->mtk_interval_ms))
 			return err_out(err, "mtk_interval: a duration from 100ms to 1d, got '%s'", v);
 		break;
 	}
@@ -788,7 +651,7 @@ static int finish(struct bmscd_config *c, struct loader *L, char *err, size_t ca
 				 s->destination.host, strchr(s->destination.host, ':') ? "]" : "",
 				 s->mtk_port);
 			c->sess_to[i] = calloc(1, sizeof(struct mbms_bmsc_addr));
-			if (!c->sess_to[i] || resolve_hostport(hp, c->sess_to[i], why, sizeof(why)))
+			if (!c->sess_to[i] || bmscd_resolve_hostport(hp, c->sess_to[i], why, sizeof(why)))
 				return fail_at(err, cap, c->path, c->sess_line[i], "session %s: %s", s->name,
 					       c->sess_to[i] ? why : "out of memory");
 			s->nsend_to = 1;
