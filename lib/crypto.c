@@ -40,7 +40,6 @@ int mbms_crypto_init(void)
 
 /* Per-thread reused contexts. */
 struct thread_ctx {
-	EVP_MAC_CTX *sha1;
 	EVP_MAC_CTX *sha256;
 	EVP_CIPHER_CTX *ctr;
 	EVP_CIPHER_CTX *ecb;
@@ -71,7 +70,6 @@ static EVP_MAC_CTX *mac_ctx(EVP_MAC_CTX **slot, const char *digest)
 
 void mbms_crypto_thread_cleanup(void)
 {
-	EVP_MAC_CTX_free(tl.sha1);
 	EVP_MAC_CTX_free(tl.sha256);
 	EVP_CIPHER_CTX_free(tl.ctr);
 	EVP_CIPHER_CTX_free(tl.ecb);
@@ -99,10 +97,18 @@ static int hmac_v(EVP_MAC_CTX *c, const uint8_t *key, size_t key_len, const stru
 	return 0;
 }
 
+/* HMAC-SHA-1 goes through a prepared key on the stack (crypto_hmac_sha1.c):
+ * two compressions for the pads plus the message, without the EVP_MAC
+ * re-initialisation of three digest contexts per call. */
 int mbms_hmac_sha1_v(const uint8_t *key, size_t key_len, const struct mbms_buf *parts,
 		     size_t nparts, uint8_t out[MBMS_SHA1_LEN])
 {
-	return hmac_v(mac_ctx(&tl.sha1, "SHA1"), key, key_len, parts, nparts, out, MBMS_SHA1_LEN);
+	struct mbms_hmac_sha1_key k;
+	int rc = mbms_hmac_sha1_key_init(&k, key, key_len);
+	if (rc == 0)
+		rc = mbms_hmac_sha1_keyed_v(&k, parts, nparts, out);
+	mbms_wipe(&k, sizeof(k));
+	return rc;
 }
 
 int mbms_hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,

@@ -99,37 +99,61 @@ int mbms_muk_from_ks_naf(const uint8_t ks_naf[MBMS_KS_NAF_LEN], uint8_t muk[MBMS
 	return 0;
 }
 
-/* RFC 3830 4.1.2: P(s, label, m) xor-ed into out for every 256-bit piece s
- * of inkey. A_0 = label, A_i = HMAC(s, A_(i-1)), block i = HMAC(s, A_i || label). */
+/* RFC 3830 4.1.2: P(s, label, m) xor-ed into out for one 256-bit piece s
+ * of inkey (given prepared). A_0 = label, A_i = HMAC(s, A_(i-1)),
+ * block i = HMAC(s, A_i || label). */
+static int p_xor(const struct mbms_hmac_sha1_key *s, const uint8_t *label, size_t label_len,
+		 uint8_t *out, size_t out_len)
+{
+	/* A_i and the block side by side: one wipe for both. */
+	uint8_t tmp[2 * MBMS_SHA1_LEN], *a = tmp, *block = tmp + MBMS_SHA1_LEN;
+	const struct mbms_buf in[2] = {{a, MBMS_SHA1_LEN}, {label, label_len}};
+	/* A_1 = HMAC(s, label) */
+	int rc = mbms_hmac_sha1_keyed(s, label, label_len, a);
+	for (size_t off = 0; rc == 0 && off < out_len; off += MBMS_SHA1_LEN) {
+		rc = mbms_hmac_sha1_keyed_v(s, in, 2, block);
+		size_t n = out_len - off < MBMS_SHA1_LEN ? out_len - off : MBMS_SHA1_LEN;
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			out[off + i] ^= block[i];
+		if (rc == 0 && off + MBMS_SHA1_LEN < out_len)
+			rc = mbms_hmac_sha1_keyed(s, a, MBMS_SHA1_LEN, a);
+	}
+	mbms_wipe(tmp, sizeof(tmp));
+	return rc;
+}
+
+/* RFC 3830 4.1.2: the pieces s_1..s_n of inkey, 256 bits each (the last
+ * may be shorter); an empty inkey is one empty piece. */
+#define PRF_PIECE 32
+static size_t prf_npieces(size_t inkey_len)
+{
+	return inkey_len ? (inkey_len + PRF_PIECE - 1) / PRF_PIECE : 1;
+}
+
+static size_t prf_piece_len(size_t inkey_len, size_t p)
+{
+	size_t left = inkey_len - p * PRF_PIECE;
+	return left > PRF_PIECE ? PRF_PIECE : left;
+}
+
+/* PRF(inkey, label) = P(s_1, label, m) xor ... xor P(s_n, label, m). Each
+ * piece is prepared once for all the HMACs of its P. */
 int mbms_mikey_prf(const uint8_t *inkey, size_t inkey_len, const uint8_t *label, size_t label_len,
 		   uint8_t *out, size_t out_len)
 {
-	enum { PIECE = 32 };
 	if ((!inkey && inkey_len) || (!label && label_len) || (!out && out_len))
 		return MBMS_EINVAL;
 	memset(out, 0, out_len);
 	if (out_len == 0)
 		return 0;
-	size_t npieces = inkey_len ? (inkey_len + PIECE - 1) / PIECE : 1;
+	size_t npieces = prf_npieces(inkey_len);
 	for (size_t p = 0; p < npieces; p++) {
-		const uint8_t *s = inkey + p * PIECE;
-		size_t s_len = inkey_len - p * PIECE;
-		if (s_len > PIECE)
-			s_len = PIECE;
-		uint8_t a[MBMS_SHA1_LEN], block[MBMS_SHA1_LEN];
-		/* A_1 = HMAC(s, label) */
-		int rc = mbms_hmac_sha1(s, s_len, label, label_len, a);
-		for (size_t off = 0; rc == 0 && off < out_len; off += MBMS_SHA1_LEN) {
-			const struct mbms_buf in[2] = {{a, sizeof(a)}, {label, label_len}};
-			rc = mbms_hmac_sha1_v(s, s_len, in, 2, block);
-			size_t n = out_len - off < MBMS_SHA1_LEN ? out_len - off : MBMS_SHA1_LEN;
-			for (size_t i = 0; rc == 0 && i < n; i++)
-				out[off + i] ^= block[i];
-			if (rc == 0 && off + MBMS_SHA1_LEN < out_len)
-				rc = mbms_hmac_sha1(s, s_len, a, sizeof(a), a);
-		}
-		mbms_wipe(a, sizeof(a));
-		mbms_wipe(block, sizeof(block));
+		struct mbms_hmac_sha1_key s;
+		int rc = mbms_hmac_sha1_key_init(&s, inkey + p * PRF_PIECE,
+						 prf_piece_len(inkey_len, p));
+		if (rc == 0)
+			rc = p_xor(&s, label, label_len, out, out_len);
+		mbms_wipe(&s, sizeof(s));
 		if (rc) {
 			mbms_wipe(out, out_len);
 			return rc;
@@ -138,11 +162,57 @@ int mbms_mikey_prf(const uint8_t *inkey, size_t inkey_len, const uint8_t *label,
 	return 0;
 }
 
-static int mikey_label_key(const uint8_t *inkey, size_t inkey_len, uint32_t constant,
-			   uint8_t middle, uint32_t csb_id, const uint8_t *rand, size_t rand_len,
-			   uint8_t *out, size_t out_len)
+int mbms_mikey_keyctx_init(struct mbms_mikey_keyctx *ctx, const uint8_t *inkey, size_t inkey_len)
 {
-	uint8_t label[9 + 255];
+	if (!ctx)
+		return MBMS_EINVAL;
+	memset(ctx, 0, sizeof(*ctx));
+	if ((!inkey && inkey_len) || inkey_len > MBMS_MIKEY_KEYCTX_MAX_INKEY)
+		return MBMS_EINVAL;
+	size_t npieces = prf_npieces(inkey_len);
+	for (size_t p = 0; p < npieces; p++) {
+		int rc = mbms_hmac_sha1_key_init(&ctx->piece[p], inkey + p * PRF_PIECE,
+						 prf_piece_len(inkey_len, p));
+		if (rc) {
+			mbms_mikey_keyctx_wipe(ctx);
+			return rc;
+		}
+	}
+	ctx->npieces = npieces;
+	return 0;
+}
+
+void mbms_mikey_keyctx_wipe(struct mbms_mikey_keyctx *ctx)
+{
+	if (ctx)
+		mbms_wipe(ctx, sizeof(*ctx));
+}
+
+int mbms_mikey_prf_keyed(const struct mbms_mikey_keyctx *ctx, const uint8_t *label,
+			 size_t label_len, uint8_t *out, size_t out_len)
+{
+	if (!ctx || ctx->npieces == 0 || ctx->npieces > MBMS_MIKEY_KEYCTX_MAX_PIECES ||
+	    (!label && label_len) || (!out && out_len))
+		return MBMS_EINVAL;
+	memset(out, 0, out_len);
+	if (out_len == 0)
+		return 0;
+	for (size_t p = 0; p < ctx->npieces; p++) {
+		int rc = p_xor(&ctx->piece[p], label, label_len, out, out_len);
+		if (rc) {
+			mbms_wipe(out, out_len);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* RFC 3830 4.1.3 / 4.1.4: label = const || middle || CSB ID || RAND, with
+ * middle = CS ID (keys from a TGK) or 0xFF (message keys). */
+#define LABEL_MAX (9 + 255)
+static int put_label(uint8_t label[LABEL_MAX], uint32_t constant, uint8_t middle,
+		     uint32_t csb_id, const uint8_t *rand, size_t rand_len, size_t *label_len)
+{
 	if (rand_len > 255 || (!rand && rand_len))
 		return MBMS_EINVAL;
 	mbms_put_be32(label, constant);
@@ -150,7 +220,20 @@ static int mikey_label_key(const uint8_t *inkey, size_t inkey_len, uint32_t cons
 	mbms_put_be32(label + 5, csb_id);
 	if (rand_len)
 		memcpy(label + 9, rand, rand_len);
-	return mbms_mikey_prf(inkey, inkey_len, label, 9 + rand_len, out, out_len);
+	*label_len = 9 + rand_len;
+	return 0;
+}
+
+static int mikey_label_key(const uint8_t *inkey, size_t inkey_len, uint32_t constant,
+			   uint8_t middle, uint32_t csb_id, const uint8_t *rand, size_t rand_len,
+			   uint8_t *out, size_t out_len)
+{
+	uint8_t label[LABEL_MAX];
+	size_t label_len = 0;
+	int rc = put_label(label, constant, middle, csb_id, rand, rand_len, &label_len);
+	if (rc)
+		return rc;
+	return mbms_mikey_prf(inkey, inkey_len, label, label_len, out, out_len);
 }
 
 /* RFC 3830 4.1.4: label = const || 0xFF || CSB ID || RAND. */
@@ -161,9 +244,22 @@ int mbms_mikey_msg_key(const uint8_t *inkey, size_t inkey_len, uint32_t constant
 			       out_len);
 }
 
+/* The inkey is prepared once for the three keys when it fits a keyctx. */
 int mbms_mikey_msg_keys(const uint8_t *inkey, size_t inkey_len, uint32_t csb_id,
 			const uint8_t *rand, size_t rand_len, struct mbms_mikey_msg_keys *keys)
 {
+	if (!keys)
+		return MBMS_EINVAL;
+	if (inkey_len <= MBMS_MIKEY_KEYCTX_MAX_INKEY) {
+		struct mbms_mikey_keyctx ctx;
+		int rc = mbms_mikey_keyctx_init(&ctx, inkey, inkey_len);
+		if (rc == 0)
+			rc = mbms_mikey_msg_keys_keyed(&ctx, csb_id, rand, rand_len, keys);
+		else
+			mbms_wipe(keys, sizeof(*keys));
+		mbms_mikey_keyctx_wipe(&ctx);
+		return rc;
+	}
 	int rc = mbms_mikey_msg_key(inkey, inkey_len, MBMS_MIKEY_CONST_ENCR, csb_id, rand,
 				    rand_len, keys->encr, sizeof(keys->encr));
 	if (rc == 0)
@@ -184,4 +280,42 @@ int mbms_mikey_tgk_key(const uint8_t *tgk, size_t tgk_len, uint32_t constant, ui
 {
 	return mikey_label_key(tgk, tgk_len, constant, cs_id, csb_id, rand, rand_len, out,
 			       out_len);
+}
+
+/* RFC 3830 4.1.4 with a prepared inkey. */
+int mbms_mikey_msg_key_keyed(const struct mbms_mikey_keyctx *ctx, uint32_t constant,
+			     uint32_t csb_id, const uint8_t *rand, size_t rand_len, uint8_t *out,
+			     size_t out_len)
+{
+	uint8_t label[LABEL_MAX];
+	size_t label_len = 0;
+	int rc = put_label(label, constant, 0xff, csb_id, rand, rand_len, &label_len);
+	if (rc)
+		return rc;
+	return mbms_mikey_prf_keyed(ctx, label, label_len, out, out_len);
+}
+
+/* The three keys share one label but for its first four bytes. */
+int mbms_mikey_msg_keys_keyed(const struct mbms_mikey_keyctx *ctx, uint32_t csb_id,
+			      const uint8_t *rand, size_t rand_len,
+			      struct mbms_mikey_msg_keys *keys)
+{
+	uint8_t label[LABEL_MAX];
+	size_t label_len = 0;
+	if (!keys)
+		return MBMS_EINVAL;
+	int rc = put_label(label, MBMS_MIKEY_CONST_ENCR, 0xff, csb_id, rand, rand_len, &label_len);
+	if (rc == 0)
+		rc = mbms_mikey_prf_keyed(ctx, label, label_len, keys->encr, sizeof(keys->encr));
+	if (rc == 0) {
+		mbms_put_be32(label, MBMS_MIKEY_CONST_AUTH);
+		rc = mbms_mikey_prf_keyed(ctx, label, label_len, keys->auth, sizeof(keys->auth));
+	}
+	if (rc == 0) {
+		mbms_put_be32(label, MBMS_MIKEY_CONST_SALT);
+		rc = mbms_mikey_prf_keyed(ctx, label, label_len, keys->salt, sizeof(keys->salt));
+	}
+	if (rc)
+		mbms_wipe(keys, sizeof(*keys));
+	return rc;
 }

@@ -33,11 +33,37 @@ int mbms_crypto_init(void);
  * threads that exit). */
 void mbms_crypto_thread_cleanup(void);
 
-/* HMAC-SHA-1 (RFC 2104) over the concatenation of parts. */
+/* HMAC-SHA-1 (RFC 2104) over the concatenation of parts. Computed through
+ * the prepared-key path below (lib/hmac_sha1.c): a one-shot HMAC-SHA-1
+ * costs less that way than through EVP_MAC with a key set per call. */
 int mbms_hmac_sha1_v(const uint8_t *key, size_t key_len, const struct mbms_buf *parts,
 		     size_t nparts, uint8_t out[MBMS_SHA1_LEN]);
 int mbms_hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
 		   uint8_t out[MBMS_SHA1_LEN]);
+
+/* HMAC-SHA-1 with a prepared key (RFC 2104). Both hashes of an HMAC start
+ * with one block that depends on the key alone (K xor ipad, K xor opad);
+ * mbms_hmac_sha1_key_init hashes the two blocks once and keeps the SHA-1
+ * chaining values, and every keyed call starts from them: an HMAC over a
+ * short input then costs two SHA-1 compressions instead of four
+ * (perf-notes.md, "the crypto floor"). Any key length (a key over 64 bytes
+ * is hashed first, RFC 2104 2). A plain struct, no allocation, safe to
+ * share read-only between threads; it is as secret as the key: wipe it with
+ * mbms_wipe (a wiped or zeroed one is refused with MBMS_EINVAL). */
+struct mbms_hmac_sha1_key {
+	uint32_t inner[5];
+	uint32_t outer[5];
+	uint32_t ready;
+};
+
+int mbms_hmac_sha1_key_init(struct mbms_hmac_sha1_key *k, const uint8_t *key, size_t key_len);
+
+/* HMAC-SHA-1 under k over the concatenation of parts; out may overlap the
+ * input (it is written last). */
+int mbms_hmac_sha1_keyed_v(const struct mbms_hmac_sha1_key *k, const struct mbms_buf *parts,
+			   size_t nparts, uint8_t out[MBMS_SHA1_LEN]);
+int mbms_hmac_sha1_keyed(const struct mbms_hmac_sha1_key *k, const uint8_t *data, size_t len,
+			 uint8_t out[MBMS_SHA1_LEN]);
 
 /* HMAC-SHA-256 over the concatenation of parts. */
 int mbms_hmac_sha256_v(const uint8_t *key, size_t key_len, const struct mbms_buf *parts,

@@ -77,6 +77,41 @@ int mbms_mikey_msg_key(const uint8_t *inkey, size_t inkey_len, uint32_t constant
 int mbms_mikey_msg_keys(const uint8_t *inkey, size_t inkey_len, uint32_t csb_id,
 			const uint8_t *rand, size_t rand_len, struct mbms_mikey_msg_keys *keys);
 
+/* ---- the MIKEY-1 PRF with a prepared inkey ----
+ * The PRF keys HMAC-SHA-1 with the 256-bit pieces of inkey for every block
+ * of every derivation (RFC 3830 4.1.2), so their HMAC states depend on the
+ * inkey alone. A keyctx holds them: prepare it once per inkey (a BM-SC may
+ * keep one per MUK and per MSK) and derive every message key from it; each
+ * derivation then costs two HMACs of two SHA-1 compressions each, with no
+ * re-keying (perf-notes.md). The per-message RAND keeps the derived keys
+ * fresh. A plain struct, no allocation, read-only once prepared (may be
+ * shared between threads); as secret as the inkey: wipe it with
+ * mbms_mikey_keyctx_wipe. Results equal mbms_mikey_prf / _msg_key(s). */
+#define MBMS_MIKEY_KEYCTX_MAX_INKEY 64 /* bytes: two pieces (MUK 32, MSK 16) */
+#define MBMS_MIKEY_KEYCTX_MAX_PIECES (MBMS_MIKEY_KEYCTX_MAX_INKEY / 32)
+
+struct mbms_mikey_keyctx {
+	size_t npieces; /* 0: not prepared (or wiped) */
+	struct mbms_hmac_sha1_key piece[MBMS_MIKEY_KEYCTX_MAX_PIECES];
+};
+
+/* MBMS_EINVAL for an inkey longer than MBMS_MIKEY_KEYCTX_MAX_INKEY (use
+ * mbms_mikey_prf then); an empty inkey is one empty piece, as in the PRF. */
+int mbms_mikey_keyctx_init(struct mbms_mikey_keyctx *ctx, const uint8_t *inkey, size_t inkey_len);
+void mbms_mikey_keyctx_wipe(struct mbms_mikey_keyctx *ctx);
+
+/* PRF(inkey, label) truncated to out_len bytes, inkey prepared in ctx. */
+int mbms_mikey_prf_keyed(const struct mbms_mikey_keyctx *ctx, const uint8_t *label,
+			 size_t label_len, uint8_t *out, size_t out_len);
+
+/* mbms_mikey_msg_key / mbms_mikey_msg_keys with a prepared inkey. */
+int mbms_mikey_msg_key_keyed(const struct mbms_mikey_keyctx *ctx, uint32_t constant,
+			     uint32_t csb_id, const uint8_t *rand, size_t rand_len, uint8_t *out,
+			     size_t out_len);
+int mbms_mikey_msg_keys_keyed(const struct mbms_mikey_keyctx *ctx, uint32_t csb_id,
+			      const uint8_t *rand, size_t rand_len,
+			      struct mbms_mikey_msg_keys *keys);
+
 /* A key from a TGK: label = const || CS ID || CSB ID || RAND (RFC 3830 4.1.3). */
 int mbms_mikey_tgk_key(const uint8_t *tgk, size_t tgk_len, uint32_t constant, uint8_t cs_id,
 		       uint32_t csb_id, const uint8_t *rand, size_t rand_len, uint8_t *out,
