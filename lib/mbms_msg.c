@@ -28,12 +28,42 @@ const char *mbms_msg_kind_name(enum mbms_msg_kind kind)
 }
 
 /* ---- message keys (RFC 3830 4.1.4) ----
- * One place derives every message key, so that a later per-inkey HMAC-state
- * cache (perf-notes.md) changes only this function. */
-static int msg_key(const uint8_t *inkey, size_t inkey_len, uint32_t constant, uint32_t csb_id,
+ * One place derives every message key. The inkey is prepared once per
+ * message (its HMAC-SHA-1 states, kdf.h keyctx) and serves the two or three
+ * keys the message needs: the PRF then never re-keys HMAC (perf-notes.md,
+ * docs/benchmarks.md). An inkey too long for a keyctx (no MBMS key is) goes
+ * the generic way. Nothing outlives the call: inkey_close wipes. */
+struct msg_inkey {
+	bool prepared;
+	const uint8_t *raw; /* when not prepared */
+	size_t raw_len;
+	struct mbms_mikey_keyctx ctx;
+};
+
+static int inkey_open(struct msg_inkey *k, const uint8_t *inkey, size_t inkey_len)
+{
+	k->raw = inkey;
+	k->raw_len = inkey_len;
+	k->prepared = inkey_len <= MBMS_MIKEY_KEYCTX_MAX_INKEY;
+	if (!k->prepared)
+		return 0;
+	return mbms_mikey_keyctx_init(&k->ctx, inkey, inkey_len);
+}
+
+static void inkey_close(struct msg_inkey *k)
+{
+	if (k->prepared)
+		mbms_mikey_keyctx_wipe(&k->ctx);
+}
+
+static int msg_key(const struct msg_inkey *k, uint32_t constant, uint32_t csb_id,
 		   const uint8_t *rand, size_t rand_len, uint8_t *out, size_t out_len)
 {
-	return mbms_mikey_msg_key(inkey, inkey_len, constant, csb_id, rand, rand_len, out, out_len);
+	if (k->prepared)
+		return mbms_mikey_msg_key_keyed(&k->ctx, constant, csb_id, rand, rand_len, out,
+						out_len);
+	return mbms_mikey_msg_key(k->raw, k->raw_len, constant, csb_id, rand, rand_len, out,
+				  out_len);
 }
 
 int mbms_kemac_seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_off,
@@ -43,14 +73,15 @@ int mbms_kemac_seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_o
 	if (!msg || !inkey || !inkey_len || (!rand && rand_len) || encr_off + encr_len > mac_off)
 		return MBMS_EINVAL;
 	struct mbms_mikey_msg_keys k;
+	struct msg_inkey ik;
 	uint8_t iv[MBMS_AES_BLOCK_LEN];
-	int rc = 0;
-	if (encr_len) {
-		rc = msg_key(inkey, inkey_len, MBMS_MIKEY_CONST_ENCR, csb_id, rand, rand_len,
-			     k.encr, sizeof(k.encr));
+	int rc = inkey_open(&ik, inkey, inkey_len);
+	if (rc == 0 && encr_len) {
+		rc = msg_key(&ik, MBMS_MIKEY_CONST_ENCR, csb_id, rand, rand_len, k.encr,
+			     sizeof(k.encr));
 		if (rc == 0)
-			rc = msg_key(inkey, inkey_len, MBMS_MIKEY_CONST_SALT, csb_id, rand,
-				     rand_len, k.salt, sizeof(k.salt));
+			rc = msg_key(&ik, MBMS_MIKEY_CONST_SALT, csb_id, rand, rand_len, k.salt,
+				     sizeof(k.salt));
 		if (rc == 0)
 			rc = mbms_mikey_aes_cm_iv(k.salt, csb_id, ts, iv);
 		if (rc == 0)
@@ -58,10 +89,11 @@ int mbms_kemac_seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_o
 					     encr_len);
 	}
 	if (rc == 0)
-		rc = msg_key(inkey, inkey_len, MBMS_MIKEY_CONST_AUTH, csb_id, rand, rand_len,
-			     k.auth, sizeof(k.auth));
+		rc = msg_key(&ik, MBMS_MIKEY_CONST_AUTH, csb_id, rand, rand_len, k.auth,
+			     sizeof(k.auth));
 	if (rc == 0)
 		rc = mbms_hmac_sha1(k.auth, sizeof(k.auth), msg, mac_off, msg + mac_off);
+	inkey_close(&ik);
 	mbms_wipe(&k, sizeof(k));
 	mbms_wipe(iv, sizeof(iv));
 	return rc;
@@ -211,7 +243,7 @@ int mbms_mtk_msg_build(const struct mbms_mtk_msg_in *in, uint8_t *out, size_t ca
 
 /* 10.1: MAC = HMAC-SHA-1(auth key of the acknowledged message) over the
  * verification message up to its auth-alg byte || IDi || IDr || T. */
-static int verification_mac(const uint8_t *muk, size_t muk_len, const struct mbms_acked *a,
+static int verification_mac(const struct msg_inkey *muk, const struct mbms_acked *a,
 			    const uint8_t *msg, size_t mac_off, uint8_t mac[MBMS_SHA1_LEN])
 {
 	uint8_t auth[MBMS_MIKEY_AUTH_KEY_LEN], ts[4];
@@ -222,8 +254,8 @@ static int verification_mac(const uint8_t *muk, size_t muk_len, const struct mbm
 		{a->idr, a->idr_len},
 		{ts, sizeof(ts)},
 	};
-	int rc = msg_key(muk, muk_len, MBMS_MIKEY_CONST_AUTH, a->csb_id, a->rand, sizeof(a->rand),
-			 auth, sizeof(auth));
+	int rc = msg_key(muk, MBMS_MIKEY_CONST_AUTH, a->csb_id, a->rand, sizeof(a->rand), auth,
+			 sizeof(auth));
 	if (rc == 0)
 		rc = mbms_hmac_sha1_v(auth, sizeof(auth), parts, sizeof(parts) / sizeof(parts[0]),
 				      mac);
@@ -247,8 +279,13 @@ int mbms_verification_build(const uint8_t *muk, size_t muk_len, const struct mbm
 	put_mbms_hdr(&w, MBMS_MIKEY_DT_PSK_VERIFY, false, acked->csb_id);
 	mbms_mikey_put_t(&w, MBMS_MIKEY_TS_COUNTER, acked->ts_counter);
 	int rc = mbms_mikey_put_v(&w, MBMS_MIKEY_MAC_HMAC_SHA1_160, &mac_off);
-	if (rc == 0)
-		rc = verification_mac(muk, muk_len, acked, out, mac_off, out + mac_off);
+	if (rc == 0) {
+		struct msg_inkey ik;
+		rc = inkey_open(&ik, muk, muk_len);
+		if (rc == 0)
+			rc = verification_mac(&ik, acked, out, mac_off, out + mac_off);
+		inkey_close(&ik);
+	}
 	if (rc)
 		return rc;
 	*out_len = w.len;
@@ -497,17 +534,17 @@ static int take_key(const uint8_t *plain, size_t len, struct mbms_msg_info *info
 	return 0;
 }
 
-static int decrypt_key(const uint8_t *inkey, size_t inkey_len, struct mbms_msg_info *info)
+static int decrypt_key(const struct msg_inkey *inkey, struct mbms_msg_info *info)
 {
 	uint8_t plain[MAX_KEY_DATA], iv[MBMS_AES_BLOCK_LEN];
 	struct mbms_mikey_msg_keys k;
 	size_t len = info->encr_data_len;
 	if (len == 0 || len > sizeof(plain))
 		return MBMS_ELENGTH;
-	int rc = msg_key(inkey, inkey_len, MBMS_MIKEY_CONST_ENCR, info->csb_id, info->rand,
-			 info->rand_len, k.encr, sizeof(k.encr));
+	int rc = msg_key(inkey, MBMS_MIKEY_CONST_ENCR, info->csb_id, info->rand, info->rand_len,
+			 k.encr, sizeof(k.encr));
 	if (rc == 0)
-		rc = msg_key(inkey, inkey_len, MBMS_MIKEY_CONST_SALT, info->csb_id, info->rand,
+		rc = msg_key(inkey, MBMS_MIKEY_CONST_SALT, info->csb_id, info->rand,
 			     info->rand_len, k.salt, sizeof(k.salt));
 	if (rc == 0)
 		rc = mbms_mikey_aes_cm_iv(k.salt, info->csb_id, info->ts_counter, iv);
@@ -521,30 +558,22 @@ static int decrypt_key(const uint8_t *inkey, size_t inkey_len, struct mbms_msg_i
 	return rc;
 }
 
-int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, size_t inkey_len,
-			  const struct mbms_acked *acked, struct mbms_msg_info *info)
+/* MAC (constant time), semantics, key data: one prepared inkey serves the
+ * MAC's auth key and the decryption's encr and salt keys. */
+static int authenticate(const uint8_t *msg, const struct msg_inkey *ik,
+			const struct mbms_acked *acked, struct mbms_msg_info *info)
 {
 	uint8_t mac[MBMS_SHA1_LEN];
 	int rc;
-	if (!msg || !info || !inkey || !inkey_len || info->mac_len != MBMS_SHA1_LEN ||
-	    info->mac_off > len || info->mac_off + info->mac_len > len ||
-	    info->mac != msg + info->mac_off)
-		return MBMS_EINVAL;
-	info->verified = false;
-	mbms_msg_info_wipe(info);
 	if (info->kind == MBMS_MSG_VERIFICATION) {
-		if (!acked)
-			return MBMS_ENOACKED;
-		rc = verification_mac(inkey, inkey_len, acked, msg, info->mac_off, mac);
-	} else if (info->kind != MBMS_MSG_NONE) {
+		rc = verification_mac(ik, acked, msg, info->mac_off, mac);
+	} else {
 		uint8_t auth[MBMS_MIKEY_AUTH_KEY_LEN];
-		rc = msg_key(inkey, inkey_len, MBMS_MIKEY_CONST_AUTH, info->csb_id, info->rand,
-			     info->rand_len, auth, sizeof(auth));
+		rc = msg_key(ik, MBMS_MIKEY_CONST_AUTH, info->csb_id, info->rand, info->rand_len,
+			     auth, sizeof(auth));
 		if (rc == 0)
 			rc = mbms_hmac_sha1(auth, sizeof(auth), msg, info->mac_off, mac);
 		mbms_wipe(auth, sizeof(auth));
-	} else {
-		return MBMS_EINVAL;
 	}
 	if (rc)
 		return rc;
@@ -552,7 +581,7 @@ int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, 
 		return MBMS_EMAC;
 	TRY(mbms_msg_check_semantics(info, acked));
 	if (info->kind == MBMS_MSG_MSK || info->kind == MBMS_MSG_MTK) {
-		rc = decrypt_key(inkey, inkey_len, info);
+		rc = decrypt_key(ik, info);
 		if (rc) {
 			mbms_msg_info_wipe(info);
 			return rc;
@@ -560,6 +589,27 @@ int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, 
 	}
 	info->verified = true;
 	return 0;
+}
+
+int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, size_t inkey_len,
+			  const struct mbms_acked *acked, struct mbms_msg_info *info)
+{
+	struct msg_inkey ik;
+	if (!msg || !info || !inkey || !inkey_len || info->mac_len != MBMS_SHA1_LEN ||
+	    info->mac_off > len || info->mac_off + info->mac_len > len ||
+	    info->mac != msg + info->mac_off)
+		return MBMS_EINVAL;
+	info->verified = false;
+	mbms_msg_info_wipe(info);
+	if (info->kind == MBMS_MSG_VERIFICATION && !acked)
+		return MBMS_ENOACKED;
+	if (info->kind == MBMS_MSG_NONE)
+		return MBMS_EINVAL;
+	int rc = inkey_open(&ik, inkey, inkey_len);
+	if (rc == 0)
+		rc = authenticate(msg, &ik, acked, info);
+	inkey_close(&ik);
+	return rc;
 }
 
 int mbms_msg_verify(const uint8_t *msg, size_t len, unsigned kinds, const uint8_t *inkey,
