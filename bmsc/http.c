@@ -117,11 +117,13 @@ void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 		mbmsd_http_status(resp, 500, "internal error");
 	else
 		to_response(&r, resp);
+	/* the exchange is traced before the datagrams it set off (the push that
+	 * answers an MSK request), so that a merged trace keeps cause first */
+	if (rc == 0)
+		bmscd_trace_http(d, &hr, &r);
 	bmscd_drain(d);
 	pthread_mutex_unlock(&d->lock);
 	bmscd_wake(d);
-	if (rc == 0)
-		bmscd_trace_http(d, &hr, &r);
 }
 
 /* ---- admin ---- */

@@ -31,6 +31,7 @@ enum {
 	SEEN_DROP = 1u << 14,
 	SEEN_HTTP_TIMEOUT = 1u << 15,
 	SEEN_MKU = 1u << 16,
+	SEEN_TRACE = 1u << 17,
 };
 
 static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
@@ -167,6 +168,8 @@ static int key_ue(struct ued_config *cfg, const char *key, const char *value,
 		cfg->http_timeout_s = (long)v;
 		return 0;
 	}
+	if (strcmp(key, "trace") == 0) /* read by ued_trace_start (docs/trace.md) */
+		return once(cfg, SEEN_TRACE, key, err);
 	return err_out(err, "unknown key '%s' in [ue]", key);
 }
 

@@ -12,7 +12,7 @@
 #endif
 
 static const char usage_text[] =
-	"usage: mbms-ue --config FILE [--once] [--timeout SECONDS]\n"
+	"usage: mbms-ue --config FILE [--once] [--timeout SECONDS] [--trace FILE]\n"
 	"       mbms-ue status (--config FILE | --state FILE)\n"
 	"       mbms-ue --help | --version\n"
 	"\n"
@@ -25,6 +25,9 @@ static const char usage_text[] =
 	"  --once            stop when every service holds its MSKs (exit 0) or one\n"
 	"                    was left or refused (exit 3)\n"
 	"  --timeout S       stop after S seconds (with --once: exit 1)\n"
+	"  --trace FILE      append one JSON line per MIKEY message sent or dropped\n"
+	"                    and per missed key update or service left (docs/trace.md;\n"
+	"                    overrides [ue] trace; never holds keys)\n"
 	"  status            print the key store: B-TID, MUK counters, services,\n"
 	"                    MSK IDs with validity and counters (never keys)\n"
 	"  --state FILE      the key store file (instead of --config's [ue] state)\n"
@@ -107,8 +110,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "status") == 0)
 		return cmd_status(argc, argv);
-	struct opt o[] = {{"config", true, NULL}, {"once", false, NULL}, {"timeout", true, NULL}};
-	if (parse_opts(argc, argv, 1, o, 3))
+	struct opt o[] = {{"config", true, NULL},
+			  {"once", false, NULL},
+			  {"timeout", true, NULL},
+			  {"trace", true, NULL}};
+	if (parse_opts(argc, argv, 1, o, 4))
 		return UED_EXIT_USAGE;
 	if (!o[0].value) {
 		fprintf(stderr, "mbms-ue: --config FILE is required (mbms-ue --help)\n");
@@ -134,7 +140,20 @@ int main(int argc, char **argv)
 		return UED_EXIT_FAIL;
 	}
 	mbmsd_log_set_level(cfg->log_level);
+	if (o[3].value && !*o[3].value) {
+		fprintf(stderr, "mbms-ue: --trace needs a file name\n");
+		ued_config_wipe(cfg);
+		free(cfg);
+		return UED_EXIT_USAGE;
+	}
+	if (ued_trace_start(o[0].value, o[3].value, cfg->impi, err, sizeof(err))) {
+		log_error("%s", err);
+		ued_config_wipe(cfg);
+		free(cfg);
+		return UED_EXIT_FAIL;
+	}
 	int rc = ued_run(cfg, o[1].value != NULL, timeout);
+	ued_trace_stop();
 	ued_config_wipe(cfg);
 	free(cfg);
 	return rc;

@@ -83,6 +83,7 @@ static void do_http(struct ued *d, const struct mbms_ue_http_request *q)
 			       MBMS_PROFILE_MAX_BODY, d->cfg->http_timeout_s, &res, err, sizeof(err));
 	if (rc) {
 		log_warn("HTTP %s: %s", q->method, err);
+		ued_trace_http_failed(q, err);
 		mbms_ue_http_failed(d->ue, q->id, ued_now_ms());
 		return;
 	}
@@ -129,6 +130,8 @@ static void do_bootstrap(struct ued *d, bool refused_btid)
 			log_error("bootstrap result refused: %s", mbms_strerror(rc));
 	} else {
 		log_warn("bootstrap failed: %s (%s)", out.error, mbms_errname(rc));
+		if (out.last_status == 0) /* else bsfd traced its answer */
+			ued_trace_bootstrap_failed(out.error);
 		mbms_ue_bootstrap_failed(d->ue, rc == MBMS_EAUTH ? MBMS_EAUTH : rc, ued_now_ms());
 	}
 	mbms_gba_client_wipe(c);
@@ -145,10 +148,13 @@ static void do_send(struct ued *d, const struct mbms_ue_action *a)
 	memcpy(&ss, a->dst.bytes, a->dst.len);
 	ssize_t n = sendto(d->fd_mikey, a->udp, a->udp_len, 0, (struct sockaddr *)&ss,
 			   (socklen_t)a->dst.len);
-	if (n != (ssize_t)a->udp_len)
+	if (n != (ssize_t)a->udp_len) {
 		log_warn("sending the verification message failed: %s", strerror(errno));
-	else
+		ued_trace_sent(a->udp, a->udp_len, &ss, strerror(errno));
+	} else {
 		log_debug("verification message sent (%zu bytes)", a->udp_len);
+		ued_trace_sent(a->udp, a->udp_len, &ss, NULL);
+	}
 }
 
 static void arm_timer(struct ued *d, uint64_t deadline)
@@ -224,6 +230,7 @@ static void pump(struct ued *d)
 			break;
 		case MBMS_UE_ACT_EVENT:
 			log_event(&a);
+			ued_trace_event(&a);
 			break;
 		case MBMS_UE_ACT_SAVE:
 			save_state(d);
@@ -261,11 +268,13 @@ static void on_udp(struct ued *d, int fd, enum mbms_ue_port port)
 		}
 		struct mbms_ue_addr src = {.len = sl};
 		memcpy(src.bytes, &ss, sl <= sizeof(src.bytes) ? sl : sizeof(src.bytes));
+		ued_trace_rx_begin(d->ue, port, buf, (size_t)n);
 		int rc = mbms_ue_udp_rx(d->ue, port, buf, (size_t)n, &src, ued_now_ms());
 		log_debug("%s datagram of %zd bytes: %s", port == MBMS_UE_PORT_MIKEY ? "MIKEY" : "MTK",
 			  n, rc ? mbms_errname(rc) : "accepted");
 		mbms_wipe(buf, (size_t)n);
 		pump(d);
+		ued_trace_rx_end(d->ue, rc);
 		if (d->done)
 			break;
 	}

@@ -94,4 +94,22 @@ int ued_status(const char *state_path, FILE *out);
 
 uint64_t ued_now_ms(void);
 
+/* trace.c: the --trace event log (docs/trace.md; no-ops without a trace).
+ * Start: --trace FILE (cli_path) wins over `trace` in [ue]. */
+struct sockaddr_storage;
+int ued_trace_start(const char *config_path, const char *cli_path, const char *impi, char *err,
+		    size_t err_cap);
+void ued_trace_stop(void);
+/* Around one received datagram: begin before mbms_ue_udp_rx, end with its
+ * result after the actions it set off have been carried out. */
+void ued_trace_rx_begin(const struct mbms_ue *ue, enum mbms_ue_port port, const uint8_t *buf,
+			size_t len);
+void ued_trace_rx_end(const struct mbms_ue *ue, int rc);
+/* A datagram sent (error NULL) or not (why). */
+void ued_trace_sent(const uint8_t *msg, size_t len, const struct sockaddr_storage *to,
+		    const char *error);
+void ued_trace_event(const struct mbms_ue_action *a);
+void ued_trace_http_failed(const struct mbms_ue_http_request *q, const char *error);
+void ued_trace_bootstrap_failed(const char *error);
+
 #endif
