@@ -105,6 +105,12 @@ struct bmsc_session {
 	size_t kg;             /* key group index */
 	uint64_t next_send;
 	uint64_t sent;
+	/* the SRTP stream (lib/bmsc_stream.c): the MTK its last packet used
+	 * and how many packets used it */
+	bool stream_keyed;
+	uint32_t stream_msk_id;
+	uint16_t stream_mtk_id;
+	uint64_t stream_packets;
 };
 
 struct bmsc_service {
