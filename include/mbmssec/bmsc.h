@@ -375,6 +375,36 @@ int mbms_bmsc_status_json(const struct mbms_bmsc *b, uint64_t now_ms, char *out,
 int mbms_bmsc_key_group_msks(const struct mbms_bmsc *b, uint16_t key_group, uint32_t *current,
 			     uint32_t *next);
 
+/* ---- per-item report (metrics and status pages; lib/bmsc_report.c) ----
+ * Key IDs, times and counts only: never a key. Items are numbered in
+ * configuration order, 0 .. count - 1; MBMS_ENOTFOUND past the end. */
+
+struct mbms_bmsc_key_group_info {
+	uint16_t key_group;
+	uint32_t current_msk_id;          /* 0: none yet */
+	uint64_t current_valid_from_ms;
+	uint64_t switch_over_ms;          /* the current MSK's end: the next one takes over */
+	uint32_t next_msk_id;             /* 0: not made yet */
+	bool have_mtk;
+	uint16_t mtk_id;                  /* the current MSK's latest MTK ID (have_mtk) */
+	uint16_t mtk_id_count;            /* MTK IDs per MSK (VT) */
+	uint64_t registered_ues;          /* UEs registered to a service using it */
+};
+
+struct mbms_bmsc_service_info {
+	const char *service_id;           /* borrowed from the configuration */
+	const uint16_t *key_groups;
+	size_t nkey_groups;
+	uint64_t registered_ues;
+};
+
+size_t mbms_bmsc_key_group_count(const struct mbms_bmsc *b);
+int mbms_bmsc_key_group_info(const struct mbms_bmsc *b, size_t index,
+			     struct mbms_bmsc_key_group_info *out);
+size_t mbms_bmsc_service_count(const struct mbms_bmsc *b);
+int mbms_bmsc_service_info(const struct mbms_bmsc *b, size_t index,
+			   struct mbms_bmsc_service_info *out);
+
 #ifdef __cplusplus
 }
 #endif
