@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# The end-to-end demo (scripts/demo.sh, `./run.sh demo`) run non-interactively:
+#   * exit status 0, under 60 s, no colour codes without a terminal;
+#   * the summary: ten procedure rows, each ✔ (the stream step may say "not
+#     available" only while SRTP is not built), "✔ demo passed";
+#   * the merged trace of the run (bsfd, bmscd, four mbms-ue) holds every
+#     procedure: bootstrap, register, MSK request, push, ack, rotation push,
+#     the lost push, missed key update + its request, trigger + its ack and
+#     request, the unauthorised UE leaving (and the stream when present);
+#   * each message is traced once: HTTP by its server, UDP by its sender,
+#     a UE writes only its acks and its own decisions; every message a UE
+#     was sent (MSK message, trigger) has its ack;
+#   * trace files are mode 0600 and hold no key (K, OPc, anything in hex of
+#     the UEs' key stores);
+#   * the SVG is well-formed XML with one arrow (class="msg") per traced
+#     event and the lifelines ordered UE | BM-SC | BSF;
+#   * SIGTERM in the middle: exit 143, no daemon left, no temporary files.
+set -u
+
+BIN=${MBMS_BIN:?MBMS_BIN must name the build bin directory}
+SRC=${MBMS_SRC:?MBMS_SRC must name the source directory}
+BUILD=${MBMS_BUILD:-$(dirname "$BIN")}
+
+tmp=$(mktemp -d)
+demo_pid=""
+cleanup() {
+	[ -n "$demo_pid" ] && kill -TERM "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null
+	if [ -n "${MBMS_KEEP_WORK:-}" ]; then
+		echo "work directory kept: $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -f "$tmp/out.txt" ]; then
+		echo "--- demo output (last 40 lines):" >&2
+		tail -n 40 "$tmp/out.txt" >&2
+	fi
+	exit 1
+}
+pass() { echo "ok - $*"; }
+
+command -v python3 >/dev/null || fail "python3 is needed"
+[ -f "$SRC/scripts/demo.sh" ] || fail "no scripts/demo.sh"
+
+# ---- the run ----
+start=$(date +%s%3N)
+NO_COLOR="" DEMO_SVG="$tmp/flow.svg" DEMO_WORKDIR="$tmp/work" \
+	bash "$SRC/scripts/demo.sh" "$BUILD" >"$tmp/out.txt" 2>"$tmp/err.txt" </dev/null
+rc=$?
+took=$(($(date +%s%3N) - start))
+[ $rc -eq 0 ] || fail "demo exit status $rc: $(tail -n 5 "$tmp/err.txt")"
+[ $took -lt 60000 ] || fail "the demo took $took ms (60 s at most)"
+grep -q $'\e' "$tmp/out.txt" && fail "colour codes in the output of a run without a terminal"
+pass "demo exit 0 in $took ms, no colour codes without a terminal"
+
+# ---- the summary ----
+python3 - "$tmp/out.txt" <<'EOF' || fail "summary"
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+part = text.split("\nSummary\n", 1)
+assert len(part) == 2, "no Summary section"
+rows = [l for l in part[1].splitlines() if re.match(r"^  \d+ ", l)]
+assert len(rows) == 10, "%d summary rows, 10 expected" % len(rows)
+want = ["Initiation of key management", "GBA bootstrap", "Registration", "Basic MSK request",
+        "MSK push with acknowledgement", "MSK rotation", "Missed key update",
+        "BM-SC solicited pull", "Protected stream", "unauthorised UE leaves"]
+for i, (row, w) in enumerate(zip(rows, want), 1):
+    assert w in row, "row %d is not '%s': %s" % (i, w, row)
+    if "✔" in row:
+        continue
+    # only the stream step may be missing, and only while SRTP is not built
+    assert w == "Protected stream" and "– " in row and "not available" in row, \
+        "row %d did not pass: %s" % (i, row)
+    assert "the SRTP stream step (SRTP is not built yet)" in text, "no explanation of the missing step"
+assert "✘" not in text, "a ✘ in the output"
+assert "✔ demo passed" in text, "no '✔ demo passed'"
+m = re.search(r"^(\d+) of 10 steps passed, 0 failed, (\d) not available", text, re.M)
+assert m and int(m.group(1)) + int(m.group(2)) == 10, "bad count line"
+print("summary rows:", sum("✔" in r for r in rows), "passed,", 10 - sum("✔" in r for r in rows), "not available")
+EOF
+stream=absent
+grep -qE '^  9 .*Protected stream.*✔' "$tmp/out.txt" && stream=present
+pass "summary: every procedure ✔ (stream step: $stream)"
+
+# ---- the traces: every procedure, each message once ----
+w=$tmp/work
+for f in bsf bmsc ue1 ue2 ue3 ue4; do
+	[ -s "$w/$f.trace" ] || fail "no trace $f.trace"
+	mode=$(stat -c %a "$w/$f.trace")
+	[ "$mode" = 600 ] || fail "$f.trace has mode $mode"
+done
+python3 - "$w" "$stream" <<'EOF' || fail "trace contents"
+import json, os, sys
+w, stream = sys.argv[1], sys.argv[2]
+def impi(n): return "00101000000000%d@ims.mnc001.mcc001.3gppnetwork.org" % n
+UE = {n: "UE " + impi(n) for n in (1, 2, 3, 4)}
+BMSC = "BM-SC bmsc.mbms.mnc001.mcc001.pub.3gppnetwork.org"
+files = {}
+evs = []
+for name in ("bsf", "bmsc", "ue1", "ue2", "ue3", "ue4"):
+    files[name] = [json.loads(l) for l in open(os.path.join(w, name + ".trace"))]
+    for i, e in enumerate(files[name]):
+        evs.append((e["t"], name, i, e))
+evs.sort(key=lambda x: (x[0],))
+def n(pred, src=None):
+    return sum(1 for _, f, _, e in evs if (src is None or f == src) and pred(e))
+def has(**kw):
+    return lambda e: all(e.get(k) == v for k, v in kw.items())
+
+# bootstrap (Ub, traced by bsfd) and Zn
+for u in (1, 2, 3, 4):
+    assert n(has(to=UE[u], msg="401 Digest AKA challenge"), "bsf") >= 1, "no AKA challenge for UE%d" % u
+    assert n(has(to=UE[u], msg="200 B-TID"), "bsf") >= 1, "no bootstrap of UE%d" % u
+assert n(has(to=BMSC, msg="200 Ks_NAF, IMPI, lifetime"), "bsf") >= 4, "Zn answers"
+# registration, MSK request, push, ack (HTTP by bmscd, UDP by its sender)
+for u in (1, 2, 3):
+    assert n(has(**{"from": UE[u], "msg": "POST register"}), "bmsc") >= 1, "register UE%d" % u
+    assert n(has(to=UE[u], msg="200 register response"), "bmsc") >= 1, "register answer UE%d" % u
+    assert n(has(**{"from": UE[u], "msg": "POST msk-request"}), "bmsc") >= 2, "MSK requests UE%d" % u
+    assert n(has(to=UE[u], msg="MSK message", status="sent"), "bmsc") >= 2, "pushes to UE%d" % u
+    assert n(has(**{"from": UE[u], "to": BMSC, "msg": "verification", "status": "sent"}),
+             "ue%d" % u) >= 2, "acks of UE%d" % u
+assert n(has(msg="GET /announcement/urn:example:mbms:news")) >= 4, "announcement fetches"
+# rotation: a second MSK ID pushed to UE1 and UE2 and acked; UE3 lost its pushes
+msks = sorted({e["msk_id"] for _, f, _, e in evs if f == "bmsc" and e["msg"] == "MSK message"})
+assert len(msks) == 2, "MSK IDs pushed: %s (the current and the rotated one)" % msks
+nxt = msks[1]
+assert n(lambda e: e["msg"].startswith("rotate key group 258"), "bmsc") == 2, "two rotate actions"
+for u in (1, 2):
+    assert n(has(to=UE[u], msg="MSK message", msk_id=nxt), "bmsc") >= 1, "rotation push UE%d" % u
+    assert n(has(**{"from": UE[u], "msg": "verification", "msk_id": nxt}), "ue%d" % u) >= 1
+lost = n(lambda e: e["msg"] == "MSK message" and e.get("msk_id") == nxt
+         and e.get("status") == "dropped: test fault injection", "ue3")
+assert lost >= 2, "UE3 lost %d pushes of %s (first + retransmissions)" % (lost, nxt)
+# missed key update: UE3's decision, then its MSK request, then the push it gets
+seq = [(f, e) for _, f, _, e in evs]
+i = next((k for k, (f, e) in enumerate(seq) if f == "ue3" and e["msg"] == "missed key update"), None)
+assert i is not None, "no missed key update in UE3's trace"
+assert seq[i][1].get("msk_id") == nxt, "the missed key update names %s" % seq[i][1].get("msk_id")
+rest = seq[i + 1:]
+j = next((k for k, (f, e) in enumerate(rest) if e.get("from") == UE[3] and e["msg"] == "POST msk-request"), None)
+assert j is not None, "no MSK request after the missed key update"
+assert any(e["msg"] == "MSK message" and e.get("to") == UE[3] and e.get("msk_id") == nxt
+           for f, e in rest[j:]), "no push of %s to UE3 after its request" % nxt
+for u in (1, 2):
+    assert n(has(msg="missed key update"), "ue%d" % u) == 0, "UE%d ran a missed key update" % u
+# solicited pull: a trigger to each UE, its ack, then an MSK request
+for u in (1, 2, 3):
+    k = next((k for k, (f, e) in enumerate(seq) if e["msg"] == "trigger" and e.get("to") == UE[u]), None)
+    assert k is not None, "no trigger to UE%d" % u
+    assert seq[k][1].get("msk_id", "").endswith("0000"), "trigger with Key Number 0"
+    assert any(f == "ue%d" % u and e["msg"] == "verification" and e.get("msk_id") == seq[k][1]["msk_id"]
+               for f, e in seq[k:]), "UE%d did not ack the trigger" % u
+    assert any(e.get("from") == UE[u] and e["msg"] == "POST msk-request" for f, e in seq[k:]), \
+        "UE%d sent no MSK request after the trigger" % u
+# the unauthorised UE: refused, leaves; never pushed a key
+assert n(has(to=UE[4], msg="200 register response"), "bmsc") == 1
+assert n(has(msg="left the service", status="left"), "ue4") == 1, "UE4 did not leave"
+assert n(lambda e: e.get("to") == UE[4] and e["msg"] in ("MSK message", "trigger")) == 0
+assert n(has(msg="left the service")) == 1, "another UE left"
+if stream == "present":
+    assert n(lambda e: "SRTP" in e.get("proto", "") or "SRTP" in e["msg"]) >= 1, "no stream in the trace"
+# each message once: a UE writes only its acks and self-messages; bmscd and
+# bsfd never write what a UE sent over UDP
+for u in (1, 2, 3, 4):
+    for e in files["ue%d" % u]:
+        assert e["from"] == UE[u], "ue%d.trace: from %s" % (u, e["from"])
+        assert e["to"] == UE[u] or (e["msg"] == "verification" and e["to"] == BMSC), \
+            "ue%d.trace writes a message it did not send: %s" % (u, e)
+for f in ("bsf", "bmsc"):
+    for e in files[f]:
+        assert e["msg"] != "verification" or e["from"] == e["to"], "%s.trace: %s" % (f, e)
+# every MSK message or trigger UE1/UE2 was sent has its ack (no loss there)
+for u in (1, 2):
+    sent = n(lambda e: e.get("to") == UE[u] and e["msg"] in ("MSK message", "trigger"), "bmsc")
+    acks = n(has(msg="verification"), "ue%d" % u)
+    assert sent == acks, "UE%d: %d messages sent to it, %d acks" % (u, sent, acks)
+print("events:", len(evs))
+EOF
+pass "trace: bootstrap, register, MSK request, push + ack, rotation push, lost push, missed key update + request, trigger + ack + request, UE4 leaves; each message once, from its writer"
+
+# ---- no key in any trace ----
+keys=$(cat "$w"/ue*.state | tr ' =' '\n\n' | grep -E '^[0-9a-fA-F]{28,64}$' | sort -u)
+[ -n "$keys" ] || fail "no keys found in the key stores (format changed?)"
+nkeys=0
+for key in $keys 465b5ce8b199b49faa5f0a2ee238a6bc cd63cb71954a9f4e48a5994e37a02baf; do
+	nkeys=$((nkeys + 1))
+	grep -qi -- "$key" "$w"/*.trace && fail "a key of the key stores (or K/OPc) is in a trace"
+	b64=$(echo "$key" | xxd -r -p 2>/dev/null | base64 -w0 2>/dev/null | tr -d '=')
+	[ -n "$b64" ] && grep -qF -- "$b64" "$w"/*.trace && fail "a key appears in base64 in a trace"
+done
+pass "trace files 0600; none of $nkeys keys (key stores, K, OPc) in hex or base64 in any trace"
+
+# ---- the SVG ----
+python3 - "$tmp/flow.svg" "$w" <<'EOF' || fail "SVG"
+import json, os, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+assert root.tag == ns + "svg", root.tag
+arrows = [g for g in root.iter(ns + "g") if g.get("class") == "msg"]
+events = 0
+for f in os.listdir(sys.argv[2]):
+    if f.endswith(".trace"):
+        events += sum(1 for l in open(os.path.join(sys.argv[2], f)) if l.strip())
+assert len(arrows) == events, "%d arrows for %d traced events" % (len(arrows), events)
+lifelines = [g.find(ns + "title").text for g in root.iter(ns + "g") if g.get("class") == "lifeline"]
+roles = [l.split(" ")[0] for l in lifelines]
+order = {"UE": 0, "BM-SC": 1, "BSF": 3}
+assert [order.get(r, 2) for r in roles] == sorted(order.get(r, 2) for r in roles), lifelines
+assert sum(1 for l in lifelines if l.startswith("UE 00101")) == 4, lifelines
+print(len(arrows), "arrows,", len(lifelines), "lifelines")
+EOF
+grep -q "$tmp/flow.svg" "$tmp/out.txt" || fail "the demo does not say where the SVG is"
+pass "SVG well-formed, one arrow per traced event, lifelines UE | BM-SC | BSF, path printed"
+
+# ---- SIGTERM in the middle: processes and temporary files go ----
+mkdir -p "$tmp/tmpdir"
+TMPDIR="$tmp/tmpdir" DEMO_SVG="$tmp/flow2.svg" bash "$SRC/scripts/demo.sh" "$BUILD" \
+	>"$tmp/out2.txt" 2>&1 </dev/null &
+demo_pid=$!
+for _ in $(seq 1 200); do
+	grep -q '^\[2/10\]' "$tmp/out2.txt" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q '^\[2/10\]' "$tmp/out2.txt" || fail "the second run did not get going"
+ls "$tmp/tmpdir"/mbmssec-demo.* >/dev/null 2>&1 || fail "no temporary directory in TMPDIR"
+kill -TERM "$demo_pid"
+wait "$demo_pid"
+rc=$?
+demo_pid=""
+[ $rc -eq 143 ] || fail "SIGTERM: exit $rc, not 143"
+sleep 0.2
+[ -z "$(ls -A "$tmp/tmpdir")" ] || fail "temporary files left: $(ls -A "$tmp/tmpdir")"
+left=$(ps -eo pid=,args= | grep -F "$tmp/tmpdir/" | grep -v grep || true)
+[ -z "$left" ] || fail "processes left after SIGTERM: $left"
+pass "SIGTERM during the demo: exit 143, no daemon and no temporary file left"
+
+echo "test_demo: all passed"
