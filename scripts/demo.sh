@@ -218,7 +218,9 @@ holds() { ue_status "$1" | grep -q "^msk key_domain=00f110 msk_id=$2 "; }
 active() { ue_status "$1" | grep -q "^service $SVC state=active"; }
 all_active() { active 1 && active 2 && active 3; }
 all_hold() { holds 1 "$1" && holds 2 "$1" && holds 3 "$1"; }
-events() { $TE "$work"/*.trace; }
+# the merged traces as TSV (scripts/demo/trace-events.py), read again by refresh
+refresh() { $TE "$work"/*.trace >"$work/events.tsv"; }
+events() { cat "$work/events.tsv" 2>/dev/null; }
 # nev FROM TO MSG [STATUS]: how many events match (awk regexes; "" = any)
 nev() {
 	events | awk -F'\t' -v f="$1" -v t="$2" -v m="$3" -v s="${4:-}" \
@@ -254,6 +256,7 @@ for n in 1 2 3; do
 	ue_pids[$n]=$!
 done
 if wait_for 30 all_active; then
+	refresh
 	CUR=$(bm 'j["key_groups"][0]["current_msk_id"]')
 	seen "UE1, UE2, UE3 fetched the announcement: $(nev 'BM-SC' '^UE' '^200 announcement') × GET /announcement/${SVC//:/%3A} → 200; its keyManagementServer, $FQDN, is the BM-SC they used from then on"
 	seen "the service is active on all three: each holds an MSK of Key Group $KG (MSK IDs 0x0102xxxx, Key Domain 00f110 = MCC 001 MNC 01)"
@@ -266,6 +269,7 @@ fi
 step "GBA bootstrap over Ub (TS 33.220)" \
 	"Each UE proves to the BSF, with the secret key K of its SIM, that it is its subscriber (HTTP Digest AKA: the BSF sends a challenge RAND+AUTN, the SIM checks AUTN and answers RES). Both sides then hold Ks, which never crosses the network, and the BSF names it with a B-TID. The BM-SC gets the key for itself, Ks_NAF, from the BSF over Zn."
 if ! skip_if_broken; then
+	refresh
 	if three '@' '^BSF$' '^GET / \(Ub\)' && three '^BSF$' '@' '^401 Digest AKA' && three '^BSF$' '@' '^200 B-TID'; then
 		btid=$(events | awk -F'\t' -v u="$(ue_actor 1)" '$3 == u && $5 ~ /^200 B-TID/ {print $8; exit}')
 		seen "3 bootstraps, each: GET with the IMPI → 401 AKA challenge → GET with RES → 200 B-TID (UE1's B-TID: $btid)"
@@ -280,6 +284,7 @@ fi
 step "Registration to the user service (6.3.2.2.2)" \
 	"The UE tells the BM-SC which user service it wants to receive, over HTTP. HTTP Digest authenticates it and protects the body (qop=auth-int): user name = B-TID, password from Ks_NAF (the MRK). The BM-SC pushes keys only to registered UEs."
 if ! skip_if_broken; then
+	refresh
 	if three '@' '^BM-SC' '^POST register$' && three '^BM-SC' '@' '^200 register response'; then
 		seen "3 × POST /keymanagement?requesttype=register → 200; first without credentials → $(nev '^BM-SC' '^UE' '^401 Digest challenge') × 401 Digest challenge (nonce, realm 3GPP-bootstrapping@$FQDN)"
 		seen "bmscd: $(bm 'j["registered_ues"]') UEs registered to $SVC"
@@ -293,6 +298,7 @@ fi
 step "Basic MSK request (6.3.2.2.1)" \
 	"The UE asks the BM-SC for the MSKs the announcement lists — here the current MSK of Key Group $KG (Key Number 0 means 'the current one'). The BM-SC authenticates the request, checks that the UE may have that key, answers with a status per key (200: granted, it comes as a push)."
 if ! skip_if_broken; then
+	refresh
 	if three '@' '^BM-SC' '^POST msk-request$' && three '^BM-SC' '@' '^200 MSK response'; then
 		seen "3 × POST /keymanagement?requesttype=msk-request (MSK ID 0x01020000: Key Group $KG, Key Number 0) → 200 with item status 200, and an Authentication-Info (rspauth) the UE checked"
 		ok "$(span '^POST msk-request$' '^200 MSK response')" "from the traces"
@@ -305,7 +311,7 @@ fi
 step "MSK push with acknowledgement (6.3.2.3.1)" \
 	"The BM-SC sends the MSK to each UE in a MIKEY message over UDP, encrypted and authenticated with the MUK — a key only this UE and the BM-SC share. The V bit asks for a verification message (an ack) back; without one the BM-SC sends again."
 if ! skip_if_broken; then
-	if wait_for 10 all_hold "$CUR" && wait_for 5 bm_ge 'j["pushes"]["acked"]' 3 &&
+	if wait_for 10 all_hold "$CUR" && wait_for 5 bm_ge 'j["pushes"]["acked"]' 3 && refresh &&
 		three '^BM-SC' '@' '^MSK message$' && three '@' '^BM-SC' '^verification$'; then
 		seen "UE1, UE2, UE3 hold MSK $(msk_words "$CUR")"
 		seen "bmscd: $(bm 'j["pushes"]["sent"]') pushes, $(bm 'j["pushes"]["acked"]') acks, $(bm 'j["pushes"]["retransmitted"]') retransmissions"
@@ -323,7 +329,7 @@ if ! skip_if_broken; then
 	NEXT=$(ctl rotate --key-group "$KG" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["next_msk_id"])' 2>/dev/null)
 	if [ -n "$NEXT" ] && [ "$NEXT" != None ] && [ "$NEXT" != "$CUR" ] &&
 		wait_for 10 holds 1 "$NEXT" && wait_for 10 holds 2 "$NEXT" &&
-		wait_for 10 bm_ge 'j["pushes"]["given_up"]' $((given0 + 1)) && ! holds 3 "$NEXT"; then
+		wait_for 10 bm_ge 'j["pushes"]["given_up"]' $((given0 + 1)) && ! holds 3 "$NEXT" && refresh; then
 		lost=$(nev "^$(ue_actor 3)$" "^$(ue_actor 3)$" '^MSK message$' '^dropped: test fault')
 		seen "bmscd made the next MSK, $(msk_words "$NEXT"), and pushed it to the 3 registered UEs"
 		seen "UE1 and UE2 hold it next to the current one ($(($(bm 'j["pushes"]["acked"]') - acked0)) acks)"
@@ -340,7 +346,7 @@ step "Missed key update: the lost push recovered (6.3.2.2.3)" \
 if ! skip_if_broken; then
 	ctl rotate --key-group "$KG" >/dev/null 2>&1
 	if wait_for 10 bm_ge "int(j['key_groups'][0]['current_msk_id'] == '$NEXT')" 1 &&
-		wait_for 20 holds 3 "$NEXT" && [ "$(nev "^$(ue_actor 3)$" '' '^missed key update$')" -ge 1 ]; then
+		wait_for 20 holds 3 "$NEXT" && refresh && [ "$(nev "^$(ue_actor 3)$" '' '^missed key update$')" -ge 1 ]; then
 		seen "switch-over: the current MSK is now $(msk_words "$NEXT")"
 		seen "UE3 got an MTK message under it → missed key update → POST msk-request → 200 → MSK message → ack; UE3 holds $(msk_words "$NEXT")"
 		[ "$(nev "^($(ue_actor 1)|$(ue_actor 2))$" '' '^missed key update$')" = 0 ] &&
@@ -380,12 +386,13 @@ fi
 step "An unauthorised UE leaves the service (6.3.2.2.1, 6.3.2.2.2)" \
 	"UE4 is a subscriber of the operator — it bootstraps like the others — but not of this service. The BM-SC refuses its registration (403). Holding no MSK and able to get none, the UE leaves the service (a one-shot run then exits 3)."
 if ! skip_if_broken; then
-	"$BIN/mbms-ue" --config "$work/ue4.ini" --trace "$work/ue4.trace" --once --timeout 20 \
-		2>>"$work/ue4.log" &
+	# (UE4 names its trace file in its configuration: trace = ue4.trace)
+	"$BIN/mbms-ue" --config "$work/ue4.ini" --once --timeout 20 2>>"$work/ue4.log" &
 	ue4_pid=$!
 	wait "$ue4_pid"
 	rc4=$?
 	ue4_pid=""
+	refresh
 	if [ "$rc4" = 3 ] && ue_status 4 | grep -q "^service $SVC state=left" &&
 		! ue_status 4 | grep -q '^msk ' &&
 		[ "$(nev '^BSF$' "^$(ue_actor 4)$" '^200 B-TID')" -ge 1 ] &&
@@ -403,6 +410,7 @@ fi
 
 # ---------------------------------------------------------------------------
 printf '\n%sMessage flow%s\n' "$B" "$R"
+refresh
 nevents=$(events | wc -l)
 title="mbmssec demo: bootstrap, registration, MSK request, push, rotation, missed key update, solicited pull, unauthorised UE"
 svg_ok=""
