@@ -11,10 +11,11 @@
 #     a UE writes only its acks and its own decisions; every message a UE
 #     was sent (MSK message, trigger) has its ack;
 #   * trace files are mode 0600 and hold no key (K, OPc, anything in hex of
-#     the UEs' key stores);
+#     the UEs' key stores); databases (WAL) and key stores are 0600;
 #   * the SVG is well-formed XML with one arrow (class="msg") per traced
 #     event and the lifelines ordered UE | BM-SC | BSF;
-#   * SIGTERM in the middle: exit 143, no daemon left, no temporary files.
+#   * SIGINT (Ctrl-C) or SIGTERM in the middle: exit 130 / 143, no daemon
+#     left, no temporary files.
 set -u
 
 BIN=${MBMS_BIN:?MBMS_BIN must name the build bin directory}
@@ -22,9 +23,7 @@ SRC=${MBMS_SRC:?MBMS_SRC must name the source directory}
 BUILD=${MBMS_BUILD:-$(dirname "$BIN")}
 
 tmp=$(mktemp -d)
-demo_pid=""
 cleanup() {
-	[ -n "$demo_pid" ] && kill -TERM "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null
 	if [ -n "${MBMS_KEEP_WORK:-}" ]; then
 		echo "work directory kept: $tmp" >&2
 	else
@@ -195,6 +194,18 @@ for key in $keys 465b5ce8b199b49faa5f0a2ee238a6bc cd63cb71954a9f4e48a5994e37a02b
 done
 pass "trace files 0600; none of $nkeys keys (key stores, K, OPc) in hex or base64 in any trace"
 
+# ---- state files: SQLite in WAL mode and key stores, all 0600 (README "Configuration") ----
+for f in bsf.db bmsc.db ue1.state ue2.state ue3.state ue4.state; do
+	mode=$(stat -c %a "$w/$f")
+	[ "$mode" = 600 ] || fail "$f has mode $mode"
+done
+for f in bsf.db bmsc.db; do
+	jm=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode").fetchone()[0])' "$w/$f") ||
+		fail "cannot read $f"
+	[ "$jm" = wal ] || fail "$f journal mode $jm, not wal"
+done
+pass "bsf.db and bmsc.db in WAL mode, databases and key stores 0600"
+
 # ---- the SVG ----
 python3 - "$tmp/flow.svg" "$w" <<'EOF' || fail "SVG"
 import json, os, sys, xml.etree.ElementTree as ET
@@ -217,26 +228,45 @@ EOF
 grep -q "$tmp/flow.svg" "$tmp/out.txt" || fail "the demo does not say where the SVG is"
 pass "SVG well-formed, one arrow per traced event, lifelines UE | BM-SC | BSF, path printed"
 
-# ---- SIGTERM in the middle: processes and temporary files go ----
-mkdir -p "$tmp/tmpdir"
-TMPDIR="$tmp/tmpdir" DEMO_SVG="$tmp/flow2.svg" bash "$SRC/scripts/demo.sh" "$BUILD" \
-	>"$tmp/out2.txt" 2>&1 </dev/null &
-demo_pid=$!
-for _ in $(seq 1 200); do
-	grep -q '^\[2/10\]' "$tmp/out2.txt" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q '^\[2/10\]' "$tmp/out2.txt" || fail "the second run did not get going"
-ls "$tmp/tmpdir"/mbmssec-demo.* >/dev/null 2>&1 || fail "no temporary directory in TMPDIR"
-kill -TERM "$demo_pid"
-wait "$demo_pid"
-rc=$?
-demo_pid=""
-[ $rc -eq 143 ] || fail "SIGTERM: exit $rc, not 143"
-sleep 0.2
-[ -z "$(ls -A "$tmp/tmpdir")" ] || fail "temporary files left: $(ls -A "$tmp/tmpdir")"
-left=$(ps -eo pid=,args= | grep -F "$tmp/tmpdir/" | grep -v grep || true)
-[ -z "$left" ] || fail "processes left after SIGTERM: $left"
-pass "SIGTERM during the demo: exit 143, no daemon and no temporary file left"
+# ---- Ctrl-C (SIGINT) or SIGTERM in the middle: processes and temporary files go ----
+interrupt() { # $1 = INT or TERM, $2 = the exit status expected
+	local d=$tmp/int-$1
+	mkdir -p "$d/tmpdir"
+	# started with SIGINT at its default (a background job of this script
+	# would ignore it), signalled once the daemons run, as Ctrl-C would
+	python3 - "$SRC/scripts/demo.sh" "$BUILD" "$d" "$1" <<'PY' >"$d/rc" || fail "$1: $(cat "$d/rc")"
+import os, signal, subprocess, sys, time
+demo, build, d, sig = sys.argv[1:5]
+env = dict(os.environ, TMPDIR=d + "/tmpdir", DEMO_SVG=d + "/flow.svg")
+with open(d + "/out.txt", "w") as out:
+    p = subprocess.Popen(["bash", demo, build], stdout=out, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, env=env,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for _ in range(300):
+        if "[2/10]" in open(d + "/out.txt").read():
+            break
+        time.sleep(0.1)
+    else:
+        p.kill()
+        sys.exit("the run did not get to step 2")
+    if not any(n.startswith("mbmssec-demo.") for n in os.listdir(d + "/tmpdir")):
+        p.kill()
+        sys.exit("no temporary directory in TMPDIR")
+    p.send_signal(signal.SIGINT if sig == "INT" else signal.SIGTERM)
+    print(p.wait(timeout=30))
+PY
+	local rc
+	rc=$(cat "$d/rc")
+	[ "$rc" = "$2" ] || fail "SIG$1: exit $rc, not $2: $(tail -n 3 "$d/out.txt")"
+	sleep 0.2
+	[ -z "$(ls -A "$d/tmpdir")" ] || fail "SIG$1: temporary files left: $(ls -A "$d/tmpdir")"
+	local left
+	left=$(ps -eo pid=,args= | grep -F "$d/tmpdir/" | grep -v grep || true)
+	[ -z "$left" ] || fail "SIG$1: processes left: $left"
+	[ ! -e "$d/flow.svg" ] || fail "SIG$1: an SVG from an interrupted run"
+}
+interrupt INT 130
+interrupt TERM 143
+pass "Ctrl-C (SIGINT) and SIGTERM during the demo: exit 130 / 143, no daemon and no temporary file left"
 
 echo "test_demo: all passed"
