@@ -134,4 +134,45 @@ void bmscd_trace_admin(struct bmscd *d, const char *what, unsigned status);
 /* ctl.c: `bmscd ctl ...` */
 int bmscd_ctl_main(int argc, char **argv);
 
+/* metrics.c: the admin listener's GET /metrics (Prometheus), GET /status
+ * as HTML for a browser, GET /; the shell's own counters (thread-safe) and
+ * recent events (docs/operations.md "Metrics", "Status page"). */
+enum bmscd_proc {
+	BMSCD_PROC_REGISTER,
+	BMSCD_PROC_DEREGISTER,
+	BMSCD_PROC_MSK_REQUEST,
+	BMSCD_PROC_ANNOUNCEMENT,
+	BMSCD_PROC_OTHER,
+	BMSCD_PROC_COUNT
+};
+#define BMSCD_STATUS_COUNT 11 /* 200 400 401 403 404 405 413 415 500 503, other */
+void bmscd_metrics_start(uint64_t now_ms);
+uint64_t bmscd_metrics_started_ms(void);
+void bmscd_metrics_request(const struct mbms_bmsc_http_req *req, unsigned status);
+uint64_t bmscd_metrics_requests(enum bmscd_proc p, size_t status_i);
+const char *bmscd_proc_name(enum bmscd_proc p);
+void bmscd_status_label(size_t status_i, char *out, size_t cap);
+void bmscd_metrics_admin(bool solicit, const char *arg, unsigned status);
+void bmscd_metrics_log(enum mbms_bmsc_log_level level, const char *text);
+/* true when it answered the request */
+bool bmscd_admin_more(struct bmscd *d, const struct mbmsd_http_request *req,
+		      struct mbmsd_http_response *resp);
+
+/* What the pages show from the core, copied under d->lock. */
+struct bmscd_snapshot {
+	struct mbms_bmsc_stats st;
+	struct mbms_bmsc_key_group_info *kg;
+	size_t nkg;
+	struct mbms_bmsc_service_info *svc; /* service_id points into d->cfg */
+	size_t nsvc;
+	uint64_t udp_sent, udp_send_errors, udp_received;
+	bool store_failed;
+	uint64_t now_ms;
+};
+int bmscd_snapshot_take(struct bmscd *d, struct bmscd_snapshot *s);
+void bmscd_snapshot_free(struct bmscd_snapshot *s);
+
+/* status_page.c: the HTML status page */
+void bmscd_status_page(struct bmscd *d, struct mbmsd_http_response *resp);
+
 #endif

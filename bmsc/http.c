@@ -124,6 +124,7 @@ void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 	bmscd_drain(d);
 	pthread_mutex_unlock(&d->lock);
 	bmscd_wake(d);
+	bmscd_metrics_request(&hr, resp->status);
 }
 
 /* ---- admin ---- */
@@ -170,6 +171,8 @@ void bmscd_admin_handle(void *user, const struct mbmsd_http_request *req,
 	struct bmscd *d = user;
 	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
 	char out[512];
+	if (bmscd_admin_more(d, req, resp)) /* /metrics, /status in a browser: metrics.c */
+		return;
 	if (strcmp(req->url, "/status") == 0) {
 		if (!get) {
 			mbmsd_http_status(resp, 405, "GET /status");
@@ -238,11 +241,13 @@ void bmscd_admin_handle(void *user, const struct mbmsd_http_request *req,
 		else
 			mbmsd_http_status(resp, 500, mbms_strerror(rc));
 		log_info("admin %s %s from %s: %u", req->url + 1, arg, req->peer, resp->status);
+		bmscd_metrics_admin(solicit, arg, resp->status);
 		char what[400];
 		snprintf(what, sizeof(what), "%s %s%.300s", req->url + 1,
 			 solicit ? "" : "key group ", arg);
 		bmscd_trace_admin(d, what, resp->status);
 		return;
 	}
-	mbmsd_http_status(resp, 404, "GET /status, POST /solicit?service=ID, POST /rotate?key_group=N");
+	mbmsd_http_status(resp, 404, "GET /status, GET /metrics, POST /solicit?service=ID, "
+				     "POST /rotate?key_group=N");
 }

@@ -155,6 +155,7 @@ void bmscd_drain(struct bmscd *d)
 			break;
 		case MBMS_BMSC_ACT_LOG:
 			mbmsd_log(level_of[a->u.log.level], "%s", a->u.log.text);
+			bmscd_metrics_log(a->u.log.level, a->u.log.text);
 			break;
 		}
 	}
@@ -245,8 +246,8 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		} else {
 			continue;
 		}
-		L->d->udp_received++;
 		pthread_mutex_lock(&L->d->lock);
+		L->d->udp_received++; /* under the lock: /metrics reads it */
 		int rc = mbms_bmsc_udp_input(L->d->core, &from, buf, (size_t)n, bmscd_now_ms());
 		bmscd_drain(L->d);
 		pthread_mutex_unlock(&L->d->lock);
@@ -355,6 +356,7 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 	char err[600];
 	umask(077); /* the database, its WAL and anything else we create: owner only */
 	memset(d, 0, sizeof(*d));
+	bmscd_metrics_start(bmscd_now_ms());
 	d->udp_fd = d->wake_fd[0] = d->wake_fd[1] = -1;
 	if (bmscd_config_load(config_path, &d->cfg, err, sizeof(err))) {
 		log_error("%s", err);

@@ -323,6 +323,17 @@ static int key_test(struct ued_config *cfg, const char *key, const char *value,
 		cfg->drop_msk_push = (uint32_t)v;
 		return 0;
 	}
+	if (strcmp(key, "drop_rate") == 0) { /* "30" or "30%": random loss, docs/ue.md */
+		char num[16];
+		snprintf(num, sizeof(num), "%s", value);
+		size_t nl = strlen(num);
+		if (nl && num[nl - 1] == '%')
+			num[nl - 1] = '\0';
+		if (cfg->drop_rate_pct || mbmsd_parse_u64(num, 1, 99, &v))
+			return err_out(err, "drop_rate: once, a percentage 1..99, got '%s'", value);
+		cfg->drop_rate_pct = (unsigned)v;
+		return 0;
+	}
 	return err_out(err, "unknown key '%s' in [test]", key);
 }
 

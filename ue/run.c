@@ -10,6 +10,7 @@
 #include "ued.h"
 
 #include "config.h"
+#include "rx_guard.h"
 #include "ub_http.h"
 #include "ue_http.h"
 
@@ -266,10 +267,13 @@ static void on_udp(struct ued *d, int fd, enum mbms_ue_port port)
 				log_warn("recvfrom: %s", strerror(errno));
 			break;
 		}
+		if (!ued_rx_admit(&ss, sl, port, d->cfg->drop_rate_pct, ued_now_ms()))
+			continue; /* flood guard / TEST-ONLY loss (rx_guard.h) */
 		struct mbms_ue_addr src = {.len = sl};
 		memcpy(src.bytes, &ss, sl <= sizeof(src.bytes) ? sl : sizeof(src.bytes));
 		ued_trace_rx_begin(d->ue, port, buf, (size_t)n);
 		int rc = mbms_ue_udp_rx(d->ue, port, buf, (size_t)n, &src, ued_now_ms());
+		ued_rx_done(&ss, sl, rc, ued_now_ms());
 		log_debug("%s datagram of %zd bytes: %s", port == MBMS_UE_PORT_MIKEY ? "MIKEY" : "MTK",
 			  n, rc ? mbms_errname(rc) : "accepted");
 		mbms_wipe(buf, (size_t)n);
@@ -384,6 +388,9 @@ static int setup(struct ued *d, char *err, size_t err_cap)
 	if (cfg->drop_msk_push || cfg->drop_unsolicited)
 		log_warn("TEST-ONLY fault injection on: dropping %s incoming MSK pushes",
 			 cfg->drop_unsolicited ? "unsolicited" : "the first");
+	if (cfg->drop_rate_pct)
+		log_warn("TEST-ONLY fault injection on: losing %u%% of received datagrams",
+			 cfg->drop_rate_pct);
 	bool found;
 	if (ued_state_load(cfg->state, d->ue, &found, err, err_cap))
 		return -1;

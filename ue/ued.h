@@ -66,6 +66,7 @@ struct ued_config {
 	/* [test] -- TEST ONLY fault injection */
 	uint32_t drop_msk_push;
 	bool drop_unsolicited;
+	unsigned drop_rate_pct; /* lose this % of received datagrams (rx_guard.c) */
 	unsigned seen;
 };
 
