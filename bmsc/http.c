@@ -6,6 +6,7 @@
 #include "bmscd.h"
 
 #include "config.h"
+#include "rx_guard.h"
 #include "zn_http.h"
 
 #include "mbmssec/crypto.h"
@@ -139,7 +140,7 @@ static void admin_status(struct bmscd *d, struct mbmsd_http_response *resp)
 {
 	size_t cap = 64 * 1024, len = 0;
 	for (;;) {
-		char *buf = malloc(cap + 2);
+		char *buf = malloc(cap + 256); /* + the udp_guard member */
 		if (!buf) {
 			mbmsd_http_status(resp, 500, "out of memory");
 			return;
@@ -157,6 +158,7 @@ static void admin_status(struct bmscd *d, struct mbmsd_http_response *resp)
 			mbmsd_http_status(resp, 500, mbms_strerror(rc));
 			return;
 		}
+		len = bmscd_rx_status_append(buf, len, cap + 254);
 		buf[len++] = '\n';
 		if (mbmsd_http_set_body(resp, 200, "application/json", buf, len))
 			mbmsd_http_status(resp, 500, "out of memory");

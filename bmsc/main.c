@@ -5,6 +5,7 @@
 #include "bmscd.h"
 
 #include "config.h"
+#include "rx_guard.h"
 #include "trace.h"
 
 #include "mbmssec/crypto.h"
@@ -231,6 +232,8 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
 		if (n < 0)
 			break;
+		if (!bmscd_rx_admit(&ss, sl, bmscd_now_ms()))
+			continue; /* flood guard (rx_guard.h) */
 		struct mbms_bmsc_addr from;
 		memset(&from, 0, sizeof(from));
 		if (ss.ss_family == AF_INET) {
@@ -251,6 +254,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		int rc = mbms_bmsc_udp_input(L->d->core, &from, buf, (size_t)n, bmscd_now_ms());
 		bmscd_drain(L->d);
 		pthread_mutex_unlock(&L->d->lock);
+		bmscd_rx_done(&ss, sl, rc, bmscd_now_ms());
 		bmscd_trace_rejected(L->d, &from, rc);
 	}
 	arm(L);

@@ -32,6 +32,9 @@ struct bsf_config {
 	uint64_t key_lifetime;        /* seconds */
 	uint64_t purge_interval;      /* seconds */
 	enum mbmsd_log_level log_level;
+	char admin_host[64];          /* "" = no admin listener (the default) */
+	uint16_t admin_port;
+	bool admin_allow_remote;
 	struct bsf_naf *nafs;
 	size_t nnafs;
 	unsigned seen;                /* bit per [bsf] key, for duplicates */
@@ -89,5 +92,23 @@ void bsf_zn_handle(void *user, const struct mbmsd_http_request *req,
 		   struct mbmsd_http_response *resp);
 
 uint64_t bsf_now(void);
+
+/* store.c: what the status page and /metrics show (counts only) */
+struct bsf_store_counts {
+	uint64_t subscribers, bootstraps, bootstraps_valid, pending;
+};
+int bsf_store_counts(struct bsf_store *st, uint64_t now, struct bsf_store_counts *out);
+
+/* admin.c: the optional admin listener ([bsf] admin_listen): GET /metrics
+ * (Prometheus), GET /status (HTML), and the counters behind them
+ * (thread-safe; docs/operations.md "Metrics"). */
+bool bsf_admin_loopback(const char *host);
+void bsf_admin_handle(void *user, const struct mbmsd_http_request *req,
+		      struct mbmsd_http_response *resp);
+void bsf_metrics_start(uint64_t now_s);
+/* One Ub or Zn answer: status and the reason the handler noted (events). */
+void bsf_metrics_ub(const char *who, unsigned status, const char *note);
+void bsf_metrics_zn(const char *who, unsigned status, const char *note);
+void bsf_metrics_purge(int rc, unsigned boots, unsigned pending);
 
 #endif

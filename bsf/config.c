@@ -22,6 +22,8 @@ enum {
 	SEEN_TLS_CERT = 1u << 7,
 	SEEN_TLS_KEY = 1u << 8,
 	SEEN_TRACE = 1u << 9,
+	SEEN_ADMIN = 1u << 10,
+	SEEN_ADMIN_REMOTE = 1u << 11,
 };
 
 static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
@@ -154,6 +156,22 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 			return MBMS_EINVAL;
 		if (!*value)
 			return err_out(err, "trace: a file path is required");
+	} else if (strcmp(key, "admin_listen") == 0) {
+		/* status page and metrics (bsf/admin.c); off unless set */
+		if (once(cfg, SEEN_ADMIN, key, err))
+			return MBMS_EINVAL;
+		if (strcmp(value, "off") == 0)
+			cfg->admin_host[0] = '\0';
+		else if (mbmsd_parse_hostport(value, cfg->admin_host, sizeof(cfg->admin_host),
+					      &cfg->admin_port, true))
+			return err_out(err, "admin_listen: expected IP:PORT or off, got '%s'", value);
+	} else if (strcmp(key, "admin_allow_remote") == 0) {
+		if (once(cfg, SEEN_ADMIN_REMOTE, key, err))
+			return MBMS_EINVAL;
+		if (strcmp(value, "true") == 0)
+			cfg->admin_allow_remote = true;
+		else if (strcmp(value, "false") != 0)
+			return err_out(err, "admin_allow_remote: true or false, got '%s'", value);
 	} else if (strcmp(key, "log_level") == 0) {
 		if (once(cfg, SEEN_LOG, key, err))
 			return MBMS_EINVAL;
@@ -186,6 +204,13 @@ int bsf_config_load(const char *path, struct bsf_config *cfg, char *err, size_t 
 		}
 	if (!(cfg->seen & SEEN_TLS_CERT) != !(cfg->seen & SEEN_TLS_KEY)) {
 		snprintf(err, err_cap, "%s: [bsf] tls_cert and tls_key go together", path);
+		goto fail;
+	}
+	if (cfg->admin_host[0] && !bsf_admin_loopback(cfg->admin_host) && !cfg->admin_allow_remote) {
+		snprintf(err, err_cap,
+			 "%s: [bsf] admin_listen %s is not a loopback address: the admin interface "
+			 "has no authentication (set admin_allow_remote = true to insist)",
+			 path, cfg->admin_host);
 		goto fail;
 	}
 	for (size_t i = 0; i < cfg->nnafs; i++)

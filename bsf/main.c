@@ -339,10 +339,11 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 	int ret = 1;
 	unsigned purged_b = 0, purged_p = 0;
 	bsf_store_purge(ctx.store, bsf_now(), &purged_b, &purged_p);
+	bsf_metrics_start(bsf_now());
 	const struct mbmsd_tls *ltls = use_tls ? &tls : NULL;
 	struct mbmsd_httpd *ub = mbmsd_httpd_start_tls(cfg.ub_host, cfg.ub_port, MBMS_GBA_BODY_MAX,
 						       ltls, bsf_ub_handle, &ctx, err, sizeof(err));
-	struct mbmsd_httpd *zn = NULL;
+	struct mbmsd_httpd *zn = NULL, *admin = NULL;
 	if (!ub) {
 		log_error("Ub: %s", err);
 		goto out;
@@ -353,11 +354,23 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 		log_error("Zn: %s", err);
 		goto out;
 	}
+	/* status page and metrics (bsf/admin.c): plain HTTP, loopback by default */
+	if (cfg.admin_host[0]) {
+		admin = mbmsd_httpd_start(cfg.admin_host, cfg.admin_port, 4096, bsf_admin_handle,
+					  &ctx, err, sizeof(err));
+		if (!admin) {
+			log_error("admin listener: %s", err);
+			goto out;
+		}
+	}
 	log_info("bsfd %s: host %s, Ub on %s:%u, Zn on %s:%u, %zu NAF(s), key lifetime %llus, "
 		 "db %s (%u expired bootstraps purged)",
 		 MBMS_VERSION, cfg.host, cfg.ub_host, mbmsd_httpd_port(ub), cfg.zn_host,
 		 mbmsd_httpd_port(zn), cfg.nnafs, (unsigned long long)cfg.key_lifetime, cfg.db,
 		 purged_b);
+	if (admin)
+		log_info("admin (GET /status, /metrics) on %s:%u", cfg.admin_host,
+			 mbmsd_httpd_port(admin));
 	if (mbmsd_trace_on())
 		log_info("tracing Ub and Zn to %s", trace_path ? trace_path : trace_cfg);
 	if (use_tls)
@@ -379,14 +392,16 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 			log_error("sigtimedwait: %s", strerror(errno));
 			break;
 		}
-		if (bsf_store_purge(ctx.store, bsf_now(), &purged_b, &purged_p) == 0 &&
-		    (purged_b || purged_p))
+		int prc = bsf_store_purge(ctx.store, bsf_now(), &purged_b, &purged_p);
+		bsf_metrics_purge(prc, purged_b, purged_p);
+		if (prc == 0 && (purged_b || purged_p))
 			log_info("purged %u expired bootstrap(s), %u stale challenge(s)", purged_b,
 				 purged_p);
 	}
 	ret = 0;
 out:
 	mbmsd_tls_free(&tls);
+	mbmsd_httpd_stop(admin);
 	mbmsd_httpd_stop(zn);
 	mbmsd_httpd_stop(ub);
 	bsf_store_close(ctx.store);

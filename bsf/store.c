@@ -413,3 +413,33 @@ int bsf_store_purge(struct bsf_store *s, uint64_t now, unsigned *boots, unsigned
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
+
+/* Counts for the status page and /metrics (bsf/admin.c): one statement,
+ * prepared per call (a scrape every few seconds at most). count(*) walks
+ * the smallest index: fine for the subscriber counts a lab BSF holds. */
+int bsf_store_counts(struct bsf_store *s, uint64_t now, struct bsf_store_counts *out)
+{
+	static const char sql[] = "SELECT (SELECT count(*) FROM subscribers),"
+				  " (SELECT count(*) FROM bootstraps),"
+				  " (SELECT count(*) FROM bootstraps WHERE expires_at > ?1),"
+				  " (SELECT count(*) FROM pending)";
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int rc = MBMS_EIO;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			out->subscribers = (uint64_t)sqlite3_column_int64(st, 0);
+			out->bootstraps = (uint64_t)sqlite3_column_int64(st, 1);
+			out->bootstraps_valid = (uint64_t)sqlite3_column_int64(st, 2);
+			out->pending = (uint64_t)sqlite3_column_int64(st, 3);
+			rc = 0;
+		}
+	}
+	if (rc)
+		log_error("sqlite: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}

@@ -241,6 +241,7 @@ void bsf_ub_handle(void *user, const struct mbmsd_http_request *req,
 		mbmsd_trace_actor(tr.ue, sizeof(tr.ue), MBMSD_TRACE_UE, ip);
 	}
 	serve(ctx, req, resp, &tr);
+	bsf_metrics_ub(tr.ue, resp->status ? resp->status : 500, tr.note); /* admin.c */
 	if (!tracing)
 		return;
 	if (!tr.request_traced)

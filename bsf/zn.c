@@ -171,6 +171,7 @@ void bsf_zn_handle(void *user, const struct mbmsd_http_request *req,
 	struct zn_trace tr = {0};
 	if (!mbmsd_trace_on()) {
 		serve(ctx, req, resp, &tr);
+		bsf_metrics_zn(tr.naf, resp->status ? resp->status : 500, tr.note); /* admin.c */
 		return;
 	}
 	/* the peer's address until the NAF has authenticated */
@@ -178,6 +179,7 @@ void bsf_zn_handle(void *user, const struct mbmsd_http_request *req,
 	snprintf(tr.naf, sizeof(tr.naf), MBMSD_TRACE_BMSC " %.*s",
 		 (int)(colon ? (size_t)(colon - req->peer) : strlen(req->peer)), req->peer);
 	serve(ctx, req, resp, &tr);
+	bsf_metrics_zn(tr.naf, resp->status ? resp->status : 500, tr.note);
 	/* the request is traced after authentication named its sender; its
 	 * time is that of the answer (both within the same millisecond or so) */
 	mbmsd_trace(.from = tr.naf, .to = MBMSD_TRACE_BSF, .proto = MBMSD_TRACE_ZN,
