@@ -28,6 +28,8 @@ PACKAGES=(
 	# tests and oracles
 	libcmocka-dev libcjson-dev libosmocore-dev tshark curl ca-certificates
 	python3 procps xxd
+	# the status pages rendered headless (tests/integration/test_status_page.sh)
+	chromium
 )
 
 missing=()
