@@ -55,6 +55,8 @@ struct bmscd_config {
 	struct mbms_bmsc_addr **sess_to;
 	char (*sess_to_text)[1024];
 	unsigned *sess_line;
+	struct mbms_bmsc_addr **sess_srtp; /* srtp_send_to (stream.c) */
+	size_t *sess_nsrtp;
 	size_t nsess;
 	/* what the library gets */
 	struct mbms_bmsc_config core;

@@ -4,6 +4,7 @@
 #include "bmscd.h"
 
 #include "config.h"
+#include "stream.h"
 
 #include "mbmssec/crypto.h"
 #include "mbmssec/error.h"
@@ -142,6 +143,8 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		GROW(c->sess_to, c->nsess);
 		GROW(c->sess_to_text, c->nsess);
 		GROW(c->sess_line, c->nsess);
+		GROW(c->sess_srtp, c->nsess);
+		GROW(c->sess_nsrtp, c->nsess);
 		c->sess_name[c->nsess] = strdup(sub);
 		if (!c->sess_name[c->nsess])
 			return err_out(err, "out of memory");
@@ -471,8 +474,8 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 	size_t idx = c->nsess - 1;
 	struct mbms_bmsc_session_cfg *s = &c->sess[idx];
 	static const char *const keys[] = {"service", "key_group", "destination", "mtk_port",
-					   "mtk_send_to", "mtk_interval"};
-	int i = key_index(keys, 6, key);
+					   "mtk_send_to", "mtk_interval", "srtp_send_to"};
+	int i = key_index(keys, 7, key);
 	if (i < 0)
 		return err_out(err, "unknown key '%s' in a session section", key);
 	if (once(L, 1u << i, key, err))
@@ -506,6 +509,8 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 		snprintf(c->sess_to_text[idx], sizeof(c->sess_to_text[idx]), "%s", v);
 		break;
 	}
+	case 6: /* where the stream goes (bmsc/stream.c) */
+		return bmscd_stream_cfg_send_to(c, idx, v, err);
 	default:
 		if (bmscd_parse_duration(v, 100, 86400000, &s->mtk_interval_ms))
 			return err_out(err, "mtk_interval: a duration from 100ms to 1d, got '%s'", v);
@@ -708,6 +713,7 @@ void bmscd_config_free(struct bmscd_config *c)
 		free(c->sess_name ? c->sess_name[i] : NULL);
 		free(c->sess_service ? c->sess_service[i] : NULL);
 		free(c->sess_to ? c->sess_to[i] : NULL);
+		free(c->sess_srtp ? c->sess_srtp[i] : NULL);
 	}
 	free(c->kg);
 	free(c->kg_line);
@@ -722,6 +728,8 @@ void bmscd_config_free(struct bmscd_config *c)
 	free(c->sess_to);
 	free(c->sess_to_text);
 	free(c->sess_line);
+	free(c->sess_srtp);
+	free(c->sess_nsrtp);
 	mbms_wipe(c->zn_secret, sizeof(c->zn_secret));
 	char path[sizeof(c->path)];
 	memcpy(path, c->path, sizeof(path));

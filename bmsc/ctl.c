@@ -1,5 +1,6 @@
 /* `bmscd ctl`: a small client of the admin listener (libcurl). */
 #include "bmscd.h"
+#include "stream.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -47,6 +48,9 @@ static int usage(const char *why)
 int bmscd_ctl_main(int argc, char **argv)
 {
 	const char *admin = "127.0.0.1:8090", *cmd = NULL, *service = NULL, *kg = NULL;
+	int stream_rc = bmscd_stream_ctl(argc, argv); /* stream, stream-stop, ..., mtk */
+	if (stream_rc >= 0)
+		return stream_rc;
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--admin") && i + 1 < argc)
 			admin = argv[++i];

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "rx_guard.h"
+#include "stream.h"
 #include "zn_http.h"
 
 #include "mbmssec/crypto.h"
@@ -174,6 +175,8 @@ void bmscd_admin_handle(void *user, const struct mbmsd_http_request *req,
 	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
 	char out[512];
 	if (bmscd_admin_more(d, req, resp)) /* /metrics, /status in a browser: metrics.c */
+		return;
+	if (bmscd_stream_admin(d, req, resp)) /* /stream, /streams, /mtk: stream.c */
 		return;
 	if (strcmp(req->url, "/status") == 0) {
 		if (!get) {

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "rx_guard.h"
+#include "stream.h"
 #include "trace.h"
 
 #include "mbmssec/crypto.h"
@@ -41,6 +42,10 @@ static const char usage_text[] =
 	"       bmscd ctl [--admin HOST:PORT] status\n"
 	"       bmscd ctl [--admin HOST:PORT] solicit --service ID\n"
 	"       bmscd ctl [--admin HOST:PORT] rotate --key-group N\n"
+	"       bmscd ctl [--admin HOST:PORT] stream --session NAME [--count K] [--rate R]\n"
+	"                 [--file F] [--mtk-every P] [--size N]\n"
+	"       bmscd ctl [--admin HOST:PORT] stream-stop --session NAME | stream-status\n"
+	"       bmscd ctl [--admin HOST:PORT] mtk --key-group N\n"
 	"       bmscd --help | --version\n"
 	"\n"
 	"The BM-SC key management function of TS 33.246 (docs/bmsc.md): UEs register\n"
@@ -267,6 +272,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	char buf[64];
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
+	bmscd_stream_kick(); /* a stream started from the admin listener */
 	arm(L);
 }
 
@@ -480,6 +486,10 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 		log_error("libevent: cannot register events");
 		goto out;
 	}
+	if (bmscd_stream_init(d, L.base, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out;
+	}
 	char kd[7];
 	mbms_hex_encode(d->cfg.core.key_domain_id, 3, kd, sizeof(kd));
 	log_info("bmscd %s: fqdn %s, key domain %s, key management on %s:%u%s, admin on %s:%u, "
@@ -495,6 +505,7 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 out:
 	mbmsd_httpd_stop(admin);
 	mbmsd_httpd_stop(km);
+	bmscd_stream_shutdown();
 	if (L.timer)
 		event_free(L.timer);
 	if (L.udp)

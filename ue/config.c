@@ -86,6 +86,8 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		snprintf(s->id, sizeof(s->id), "%s", sub);
 		return 0;
 	}
+	if (strcmp(section, "stream") == 0) /* ue/srtp.c */
+		return ued_stream_section(cfg, sub, err);
 	return err_out(err, "unknown section [%s%s%s%s]", section, *sub ? " \"" : "", sub,
 		       *sub ? "\"" : "");
 }
@@ -355,6 +357,8 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 		return key_service(cfg, key, value, err);
 	if (strcmp(section, "test") == 0)
 		return key_test(cfg, key, value, err);
+	if (strcmp(section, "stream") == 0)
+		return ued_stream_key(cfg, key, value, err);
 	return err_out(err, "key '%s' outside a section", key);
 }
 
@@ -420,6 +424,8 @@ int ued_config_load(const char *path, struct ued_config *cfg, char *err, size_t 
 				 path, cfg->svc[i].id);
 			goto fail;
 		}
+	if (ued_stream_check(cfg, err, err_cap))
+		goto fail;
 	if (!cfg->bsf_host[0] && url_host(cfg->bsf_url, cfg->bsf_host, sizeof(cfg->bsf_host))) {
 		snprintf(err, err_cap, "%s: [bsf] url has no host", path);
 		goto fail;

@@ -48,6 +48,7 @@ struct ued {
 	bool activated; /* every service activated: one-shot checks may start */
 	int exit_code;
 	bool done;
+	struct ued_srtp *srtp; /* [stream] sections: ue/srtp.c */
 };
 
 uint64_t ued_now_ms(void)
@@ -294,6 +295,12 @@ static void on_mtk(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	on_udp(arg, fd, MBMS_UE_PORT_MTK);
+	ued_srtp_keys_changed(((struct ued *)arg)->srtp); /* SRTP held for a new MTK */
+}
+
+static void pump_cb(void *arg)
+{
+	pump(arg);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -408,6 +415,8 @@ static int setup(struct ued *d, char *err, size_t err_cap)
 			return -1;
 		}
 	}
+	if (ued_srtp_new(cfg, d->base, d->ue, pump_cb, d, &d->srtp, err, err_cap))
+		return -1;
 	char mtk[96] = "off";
 	if (!cfg->mtk_off)
 		snprintf(mtk, sizeof(mtk), "on %s:%u", cfg->mtk_host, (unsigned)mtk_port);
@@ -505,6 +514,7 @@ int ued_run(struct ued_config *cfg, bool once, uint64_t timeout_s)
 	ret = d.exit_code;
 	save_state(&d);
 out:
+	ued_srtp_free(d.srtp); /* its events, before the base */
 	if (d.ev_timer)
 		event_free(d.ev_timer);
 	if (d.ev_mikey)

@@ -5,6 +5,7 @@
 #define MBMS_UED_H
 
 #include "log.h"
+#include "ued_srtp.h"
 
 #include "mbmssec/gba.h"
 #include "mbmssec/kmxml.h"
@@ -68,6 +69,9 @@ struct ued_config {
 	bool drop_unsolicited;
 	unsigned drop_rate_pct; /* lose this % of received datagrams (rx_guard.c) */
 	unsigned seen;
+	/* [stream "<name>"]: SRTP streams to decrypt (ue/srtp.c) */
+	struct ued_stream_cfg stream[UED_MAX_STREAMS];
+	size_t nstream;
 };
 
 /* Read and check the configuration; err gets "file:line: message". */
