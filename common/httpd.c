@@ -2,6 +2,7 @@
 #include "httpd.h"
 
 #include "config.h"
+#include "conn_deadline.h"
 #include "log.h"
 
 #include "mbmssec/crypto.h"
@@ -44,6 +45,7 @@ struct mbmsd_httpd {
 	/* our copies of the PEMs given to MHD, NULL without TLS */
 	char *cert_pem, *key_pem;
 	size_t cert_len, key_len;
+	struct mbmsd_conn_list conns; /* per-request deadline (conn_deadline.h) */
 };
 
 /* Per-request state kept across MHD's calls. */
@@ -229,8 +231,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	mbmsd_conn_request_done(conn);
 	struct req_state *st = *con_cls;
 	if (!st)
 		return;
@@ -281,6 +283,7 @@ static void *serve(void *arg)
 			break;
 		}
 		MHD_run_from_select(h->mhd, &rs, &ws, &es);
+		mbmsd_conn_sweep(&h->conns);
 	}
 	mbms_crypto_thread_cleanup();
 	return NULL;
@@ -541,6 +544,7 @@ struct mbmsd_httpd *mbmsd_httpd_start_tls(const char *host, uint16_t port, size_
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				  MHD_OPTION_NOTIFY_CONNECTION, mbmsd_conn_notify, &h->conns,
 				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
@@ -574,5 +578,6 @@ void mbmsd_httpd_stop(struct mbmsd_httpd *h)
 	atomic_store(&h->stop, true);
 	pthread_join(h->thread, NULL);
 	MHD_stop_daemon(h->mhd);
+	mbmsd_conn_list_free(&h->conns);
 	httpd_free(h);
 }
