@@ -55,6 +55,8 @@ took=$(($(date +%s%3N) - start))
 [ $took -lt 60000 ] || fail "the demo took $took ms (60 s at most)"
 grep -q $'\e' "$tmp/out.txt" && fail "colour codes in the output of a run without a terminal"
 pass "demo exit 0 in $took ms, no colour codes without a terminal"
+bad=$(grep -l -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$tmp"/work/*.log 2>/dev/null || true)
+[ -z "$bad" ] || fail "sanitizer reports in $bad: $(grep -h -m3 -E 'Sanitizer|runtime error' $bad)"
 
 # ---- the summary ----
 python3 - "$tmp/out.txt" <<'EOF' || fail "summary"
