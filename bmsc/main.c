@@ -71,6 +71,8 @@ static const char usage_text[] =
 	"  rotate --key-group N    without a next MSK: make it now and push it to every\n"
 	"                          registered UE (switch-over after the lead time);\n"
 	"                          with one: switch over to it now\n"
+	"The admin listener also serves GET /metrics (Prometheus text format) and,\n"
+	"to a browser, GET /status as an HTML page (docs/operations.md).\n"
 	"\n"
 	"Exit codes: 0 success, 1 failure (message on stderr), 2 usage error.\n";
 
