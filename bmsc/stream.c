@@ -256,7 +256,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		struct stream *s = &S.s[i];
 		uint64_t now = bmscd_now_ms();
 		for (unsigned burst = 0; s->running && burst < STREAM_BURST; burst++) {
-			uint64_t due = (now - s->start_ms) * s->rate / 1000 + 1;
+			uint64_t due = now > s->start_ms ? (now - s->start_ms) * s->rate / 1000 + 1 : 1;
 			if (s->sent >= s->count) {
 				stream_finish(s, "done");
 				break;

@@ -155,6 +155,7 @@ struct ued_stream {
 	bool out_is_stdout;
 	uint64_t written, bytes_out, write_errors;
 	struct mbms_traffic_rx_counters logged; /* what the last log line covered */
+	uint64_t keys_seen; /* the UE's MTK/MSK installs when held packets were last tried */
 };
 
 struct ued_srtp {
@@ -204,8 +205,18 @@ static void decrypt(struct ued_stream *s, uint8_t *buf, size_t len, struct mbms_
 	mbms_wipe(buf, len); /* plaintext media: not a key, but gone once written */
 }
 
+/* Changes whenever the UE installs an MTK or an MSK: only then can a held
+ * packet's key have come (expiry is the hold timer's). */
+static uint64_t keys_generation(const struct mbms_ue *ue)
+{
+	struct mbms_ue_counters c;
+	mbms_ue_counters(ue, &c);
+	return c.mtk_received + c.msk_installed + c.msk_evicted;
+}
+
 static void release_held(struct ued_stream *s)
 {
+	s->keys_seen = keys_generation(s->owner->ue);
 	union pbuf p;
 	size_t len;
 	struct mbms_traffic_key key;
@@ -245,7 +256,8 @@ static void on_packet(evutil_socket_t fd, short what, void *arg)
 				log_warn("stream %s: recv: %s", s->cfg->name, strerror(errno));
 			break;
 		}
-		release_held(s); /* earlier packets first: the order is kept */
+		if (mbms_traffic_rx_held(s->rx) && keys_generation(o->ue) != s->keys_seen)
+			release_held(s); /* earlier packets first: the order is kept */
 		struct mbms_traffic_key key;
 		int v = mbms_traffic_rx_input(s->rx, o->ue, p.b, (size_t)n, ued_now_ms(), &key);
 		o->pump(o->pump_arg); /* a missed key update may have started */

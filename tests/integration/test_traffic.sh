@@ -360,7 +360,7 @@ wait_for 5 late || fail "UE2 after 100 replays: $(cat "$work/ue2.stats")"
 [ "$(stat_of 2 decrypted)" = "$PACKETS" ] || fail "UE2 decrypted a replay"
 sleep 0.6
 cmp -s "$work/ue2.out" "$work/source.rtpl" || fail "a replay reached UE2's output"
-pass "UE1 refused all $TAMPERED tampered copies (bad MAC) and $REPLAYED replays; UE2 refused 50 late replays (replay window) and 50 under a retired MTK; outputs unchanged"
+pass "UE1 refused all $TAMPERED tampered copies (bad MAC) and $REPLAYED replays; UE2 refused 50 late replays (replay window) and 50 old packets under an MTK it no longer keeps; outputs unchanged"
 
 # ---- tshark: the MTK messages and the SRTP packets as the tap saw them ----
 if command -v tshark >/dev/null && command -v text2pcap >/dev/null; then
@@ -399,7 +399,10 @@ else
 	echo "skip - tshark not installed: MTK messages not dissected"
 fi
 
-# ---- no key in any log ----
+# ---- no sanitizer report (an ASan build), no key in any log ----
+if grep -l "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$work"/*.log >"$work/san.txt"; then
+	fail "sanitizer report in $(tr '\n' ' ' <"$work/san.txt")"
+fi
 keys=""
 for n in 1 2 3; do
 	keys="$keys $(tr ' ' '\n' <"$work/ue$n.state" | grep -E '^[0-9a-f]{28,64}$' || true)"
@@ -423,4 +426,7 @@ done
 pids=()
 grep -q "stream video: .* packet(s) received, $PACKETS decrypted and written" "$work/ue2.log" ||
 	fail "UE2 did not log its final counters"
+if grep -l "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$work"/*.log >"$work/san.txt"; then
+	fail "sanitizer report at exit in $(tr '\n' ' ' <"$work/san.txt")"
+fi
 echo "test_traffic: all passed"
