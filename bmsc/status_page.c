@@ -99,8 +99,8 @@ static void services(struct mbmsd_html *h, const struct bmscd_snapshot *s)
 static void key_groups(struct mbmsd_html *h, const struct bmscd_snapshot *s)
 {
 	mbmsd_html_raw(h, "<section id=\"key-groups\"><h2>Key groups</h2><div class=\"scroll\">"
-			  "<table class=\"stack\"><thead><tr><th>key group</th><th>current MSK</th><th>since</th>"
-			  "<th>switch-over</th><th>next MSK</th><th>MTK ID</th>"
+			  "<table class=\"stack\"><thead><tr><th>key group</th><th>current MSK</th>"
+			  "<th>since</th><th>switch-over</th><th>next MSK</th><th>MTK ID</th>"
 			  "<th class=\"n\">registered UEs</th></tr></thead><tbody>");
 	for (size_t i = 0; i < s->nkg; i++) {
 		const struct mbms_bmsc_key_group_info *k = &s->kg[i];
@@ -143,8 +143,8 @@ static void sessions(struct mbmsd_html *h, const struct bmscd_config *c)
 	if (!c->nsess)
 		return;
 	mbmsd_html_raw(h, "<section id=\"sessions\"><h2>Sessions (MTK messages)</h2>"
-			  "<div class=\"scroll\"><table class=\"stack\"><thead><tr><th>session</th><th>service</th>"
-			  "<th>key group</th><th>SRTP destination</th><th>MTK messages to</th>"
+			  "<div class=\"scroll\"><table class=\"stack\"><thead><tr><th>session</th>"
+			  "<th>service</th><th>key group</th><th>SRTP destination</th><th>MTK messages to</th>"
 			  "<th>every</th></tr></thead><tbody>");
 	for (size_t i = 0; i < c->nsess; i++) {
 		const struct mbms_bmsc_session_cfg *s = &c->sess[i];
