@@ -235,6 +235,26 @@ write_ue 1 payload ""
 write_ue 2 rtp ""
 write_ue 3 rtp "[test]
 drop_msk_push = unsolicited"
+# configuration errors name file:line (checked before the daemons start)
+bad_ue() { # $1 = what must be said, then the [stream] lines
+	local want=$1
+	shift
+	sed '/^\[stream "video"\]/,$d' "$work/ue1.ini" >"$work/bad.ini"
+	printf '%s\n' '[stream "video"]' "$@" >>"$work/bad.ini"
+	chmod 600 "$work/bad.ini"
+	"$UE" --config "$work/bad.ini" --once --timeout 2 >/dev/null 2>"$work/bad.log" && fail "mbms-ue accepted: $*"
+	grep -q -- "$want" "$work/bad.log" || fail "mbms-ue on a bad [stream]: $(cat "$work/bad.log")"
+}
+bad_ue "needs listen" "service = $NEWS"
+bad_ue "needs service" "listen = 127.0.0.1:0"
+bad_ue "bad.ini:[0-9]*: unknown key 'rate' in a stream section" "service = $NEWS" "rate = 5"
+bad_ue "output_format: payload or rtp" "service = $NEWS" "listen = 127.0.0.1:0" "output_format = mp4"
+sed 's/^srtp_send_to = .*/srtp_send_to = 127.0.0.1/' "$work/bmsc.ini" >"$work/badb.ini"
+chmod 600 "$work/badb.ini"
+"$BMSCD" --config "$work/badb.ini" --check >/dev/null 2>"$work/badb.log" && fail "bmscd accepted a bad srtp_send_to"
+grep -q "badb.ini:[0-9]*: srtp_send_to" "$work/badb.log" || fail "bmscd on a bad srtp_send_to: $(cat "$work/badb.log")"
+pass "configuration errors: [stream] without listen or service, an unknown key, a bad output_format; a bad srtp_send_to (file:line)"
+
 for n in 1 2 3; do
 	"$UE" --config "$work/ue$n.ini" 2>"$work/ue$n.log" &
 	pids+=($!)
