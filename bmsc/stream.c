@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "srtp_glue.h"
+#include "trace.h"
 
 #include "mbmssec/crypto.h"
 #include "mbmssec/error.h"
@@ -152,9 +153,56 @@ static const char *session_name(size_t i)
 	return S.d->cfg.sess[i].name;
 }
 
+/* The trace (docs/trace.md). The sender traces UDP, so bmscd writes the SRTP
+ * packets it sends: one event per destination each time the stream's MTK
+ * changes (not one per packet), the start of a stream as an admin action and
+ * its end. Key IDs only. */
+static const char *trace_self(char *out, size_t cap)
+{
+	return mbmsd_trace_actor(out, cap, MBMSD_TRACE_BMSC, S.d->cfg.fqdn);
+}
+
+static void trace_key_change(const struct stream *s)
+{
+	if (!mbmsd_trace_on())
+		return;
+	char self[MBMSD_TRACE_ACTOR_MAX], ue[MBMSD_TRACE_ACTOR_MAX], addr[80], note[160];
+	trace_self(self, sizeof(self));
+	snprintf(note, sizeof(note), "stream %s, from packet %llu on", session_name(s->session),
+		 (unsigned long long)s->sent);
+	for (size_t i = 0; i < s->nto; i++) {
+		if (mbms_bmsc_addr_format(&s->to[i], addr, sizeof(addr)))
+			snprintf(addr, sizeof(addr), "?");
+		mbmsd_trace(.from = self,
+			    .to = mbmsd_trace_actor(ue, sizeof(ue), MBMSD_TRACE_UE, addr),
+			    .proto = "SRTP", .msg = "SRTP packets", .result = "sent",
+			    .key_domain = S.d->cfg.core.key_domain_id, MBMSD_TRACE_MSK(s->msk_id),
+			    MBMSD_TRACE_MTK(s->mtk_id), .note = note);
+	}
+}
+
+static void trace_stream(const struct stream *s, const char *what, const char *result)
+{
+	if (!mbmsd_trace_on())
+		return;
+	char self[MBMSD_TRACE_ACTOR_MAX], msg[160], note[160];
+	trace_self(self, sizeof(self));
+	snprintf(msg, sizeof(msg), "%s %s", what, session_name(s->session));
+	if (s->sent)
+		snprintf(note, sizeof(note), "%llu of %llu packet(s) sent, %llu MTK change(s)",
+			 (unsigned long long)s->sent, (unsigned long long)s->count,
+			 (unsigned long long)s->mtk_changes);
+	else
+		snprintf(note, sizeof(note), "%llu packet(s) at %llu/s to %zu destination(s)",
+			 (unsigned long long)s->count, (unsigned long long)s->rate, s->nto);
+	mbmsd_trace(.from = self, .to = self, .proto = "admin", .msg = msg, .result = result,
+		    .note = note);
+}
+
 static void stream_finish(struct stream *s, const char *why)
 {
 	s->end_ms = bmscd_now_ms();
+	trace_stream(s, "end of stream", why);
 	log_info("stream %s: %s: %llu of %llu packet(s) sent, %llu MTK change(s), %llu MSK "
 		 "change(s), errors: %llu key, %llu protect, %llu send",
 		 session_name(s->session), why, (unsigned long long)s->sent,
@@ -217,6 +265,7 @@ static int send_one(struct stream *s, uint64_t now)
 		log_info("stream %s: from packet %llu on: MTK %u under MSK %08x",
 			 session_name(s->session), (unsigned long long)s->sent, mtk_id,
 			 (unsigned)msk_id);
+		trace_key_change(s);
 		bmscd_wake(d); /* the sessions' MTK message schedule changed */
 	}
 	union {
@@ -500,6 +549,7 @@ static void start_stream(struct bmscd *d, const struct mbmsd_http_request *req,
 				 "change every %llu packet(s)",
 				 name, (unsigned long long)count, (unsigned long long)rate, s->nto,
 				 s->source, (unsigned long long)mtk_every);
+			trace_stream(s, "stream", "ok");
 		}
 	}
 	pthread_mutex_unlock(&d->lock);

@@ -331,23 +331,30 @@ static void log_drops(struct ued_stream *s)
 			 (c.mtk_range - l->mtk_range) + (c.not_ours - l->not_ours) +
 			 (c.hold_overflow - l->hold_overflow) + (c.hold_expired - l->hold_expired) +
 			 (c.hold_dropped - l->hold_dropped) + (c.other_failed - l->other_failed);
-	if (forged)
-		log_warn("stream %s: refused %llu forged or replayed packet(s) (bad MAC %llu, replay "
-			 "%llu, malformed %llu)",
-			 s->cfg->name, (unsigned long long)forged,
+	char detail[200];
+	if (forged) {
+		snprintf(detail, sizeof(detail), "bad MAC %llu, replay %llu, malformed %llu",
 			 (unsigned long long)(c.auth_failed - l->auth_failed),
 			 (unsigned long long)(c.replayed - l->replayed),
 			 (unsigned long long)(c.malformed - l->malformed));
-	if (other)
-		log_info("stream %s: dropped %llu packet(s): MSK not held %llu, MTK gone %llu, MTK "
-			 "out of range %llu, not ours %llu, hold full %llu, held too long %llu",
-			 s->cfg->name, (unsigned long long)other,
+		log_warn("stream %s: refused %llu forged or replayed packet(s) (%s)", s->cfg->name,
+			 (unsigned long long)forged, detail);
+		ued_trace_srtp_dropped(s->cfg->name, true, forged, detail);
+	}
+	if (other) {
+		snprintf(detail, sizeof(detail),
+			 "MSK not held %llu, MTK gone %llu, MTK out of range %llu, not ours %llu, "
+			 "hold full %llu, held too long %llu",
 			 (unsigned long long)(c.unknown_msk - l->unknown_msk),
 			 (unsigned long long)(c.mtk_gone - l->mtk_gone),
 			 (unsigned long long)(c.mtk_range - l->mtk_range),
 			 (unsigned long long)(c.not_ours - l->not_ours),
 			 (unsigned long long)(c.hold_overflow - l->hold_overflow),
 			 (unsigned long long)(c.hold_expired - l->hold_expired));
+		log_info("stream %s: dropped %llu packet(s): %s", s->cfg->name,
+			 (unsigned long long)other, detail);
+		ued_trace_srtp_dropped(s->cfg->name, false, other, detail);
+	}
 	*l = c;
 }
 

@@ -10,7 +10,9 @@
  *   - the local decisions that start or end a procedure: "missed key update"
  *     (6.3), "left the service" (6.2), "service refused" (6.1);
  *   - the messages no server could trace: an HTTP request or a bootstrap
- *     that got no answer at all (a self-message with the error).
+ *     that got no answer at all (a self-message with the error);
+ *   - SRTP packets of a [stream] it refused or dropped, summed up per stats
+ *     period (ue/srtp.c), never one event per packet.
  * Only key IDs, never keys. Every function is a no-op without an open trace. */
 #include "ued.h"
 
@@ -221,4 +223,17 @@ void ued_trace_bootstrap_failed(const char *error)
 		return;
 	mbmsd_trace(.from = g_self, .to = g_self, .proto = MBMSD_TRACE_UB, .msg = "GET / (Ub)",
 		    .result = "failed: no answer", .note = error);
+}
+
+void ued_trace_srtp_dropped(const char *stream, bool forged, uint64_t n, const char *detail)
+{
+	if (!mbmsd_trace_on() || !n)
+		return;
+	/* one event per stats period, not per packet (ue/srtp.c log_drops) */
+	char result[96], note[256];
+	snprintf(result, sizeof(result), "%s: %llu packet(s)", forged ? "rejected" : "dropped",
+		 (unsigned long long)n);
+	snprintf(note, sizeof(note), "stream %s: %s", stream, detail);
+	mbmsd_trace(.from = g_self, .to = g_self, .proto = "SRTP", .msg = "SRTP packets",
+		    .result = result, .note = note);
 }

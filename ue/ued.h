@@ -116,5 +116,8 @@ void ued_trace_sent(const uint8_t *msg, size_t len, const struct sockaddr_storag
 void ued_trace_event(const struct mbms_ue_action *a);
 void ued_trace_http_failed(const struct mbms_ue_http_request *q, const char *error);
 void ued_trace_bootstrap_failed(const char *error);
+/* SRTP packets of a stream refused (forged: bad MAC, replay, malformed) or
+ * dropped (no key), n since the last call; detail says which kinds. */
+void ued_trace_srtp_dropped(const char *stream, bool forged, uint64_t n, const char *detail);
 
 #endif

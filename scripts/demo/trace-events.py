@@ -2,7 +2,7 @@
 """Print the events of one or more daemon traces (docs/trace.md), merged and
 sorted by time, one per line as tab-separated fields, for scripts/demo.sh:
 
-    t_ms  from  to  proto  msg  status  msk_id  btid
+    t_ms  from  to  proto  msg  status  msk_id  btid  mtk_id  note
 
 t_ms is milliseconds since the epoch; an absent field is "-". Lines that are
 not trace events are skipped (mbmssec trace reports them); a missing file
@@ -45,7 +45,8 @@ def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a reader that stops early
     for ms, _, _, ev in events(sys.argv[1:]):
         print("\t".join([str(ms)] + [field(ev, k) for k in
-                                     ("from", "to", "proto", "msg", "status", "msk_id", "btid")]))
+                                     ("from", "to", "proto", "msg", "status", "msk_id", "btid",
+                                               "mtk_id", "note")]))
 
 
 if __name__ == "__main__":
