@@ -89,6 +89,10 @@ int bmscd_store_load(struct bmscd_store *st, struct mbms_bmsc *core, size_t *row
 /* A snapshot of the configured services and key groups (informational). */
 int bmscd_store_config_snapshot(struct bmscd_store *st, const struct bmscd_config *cfg);
 int bmscd_store_begin(struct bmscd_store *st);
+/* A batch of the core's records: durable false (push states only) commits
+ * without an fsync (store.c explains why that is safe). */
+bool bmscd_store_rec_durable(const struct mbms_bmsc_rec *rec);
+int bmscd_store_begin_batch(struct bmscd_store *st, bool durable);
 int bmscd_store_apply(struct bmscd_store *st, const struct mbms_bmsc_rec *rec);
 int bmscd_store_commit(struct bmscd_store *st);
 void bmscd_store_rollback(struct bmscd_store *st);
@@ -105,6 +109,8 @@ struct bmscd {
 	bool db_failed;   /* a commit failed: sends that depend on it are dropped */
 	const struct mbms_bmsc_action **sends; /* the datagrams of one drain */
 	size_t sends_cap;
+	const struct mbms_bmsc_action **recs;  /* the records of one drain */
+	size_t recs_cap;
 	char trace_self[320]; /* "BM-SC <fqdn>" */
 	uint64_t udp_sent, udp_send_errors, udp_received;
 };

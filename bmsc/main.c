@@ -5,6 +5,7 @@
 #include "bmscd.h"
 
 #include "config.h"
+#include "mikey_io.h"
 #include "rx_guard.h"
 #include "stream.h"
 #include "trace.h"
@@ -87,35 +88,6 @@ uint64_t bmscd_now_ms(void)
 
 /* ---- carrying out the library's actions ---- */
 
-static void udp_send(struct bmscd *d, const struct mbms_bmsc_addr *to, const uint8_t *data,
-		     size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	memset(&ss, 0, sizeof(ss));
-	if (to->family == 4) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(to->port);
-		memcpy(&a->sin_addr, to->ip, 4);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(to->port);
-		memcpy(&a->sin6_addr, to->ip, 16);
-		sl = sizeof(*a);
-	}
-	if (sendto(d->udp_fd, data, len, 0, (struct sockaddr *)&ss, sl) < 0) {
-		d->udp_send_errors++;
-		char t[64];
-		mbms_bmsc_addr_format(to, t, sizeof(t));
-		log_debug("udp to %s: %s", t, strerror(errno));
-		return;
-	}
-	d->udp_sent++;
-}
-
 static const enum mbmsd_log_level level_of[] = {
 	[MBMS_BMSC_LOG_ERROR] = MBMSD_LOG_ERROR,
 	[MBMS_BMSC_LOG_WARN] = MBMSD_LOG_WARN,
@@ -127,39 +99,42 @@ static const enum mbmsd_log_level level_of[] = {
  * its datagrams leaves (one fsync per batch, not per message); then the
  * datagrams, in order. If the store fails, nothing is sent from then on:
  * a datagram may rely on a counter reservation that is not durable. */
+/* Keep a pointer to an action of this drain (valid until actions_done). */
+static bool stash(const struct mbms_bmsc_action ***v, size_t *cap, size_t *n,
+		  const struct mbms_bmsc_action *a)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		const struct mbms_bmsc_action **nv = realloc(*v, nc * sizeof(**v));
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = a;
+	return true;
+}
+
 void bmscd_drain(struct bmscd *d)
 {
 	const struct mbms_bmsc_action *a;
-	size_t nsend = 0;
-	bool tx = false;
+	size_t nsend = 0, nrec = 0;
+	bool durable = false;
 	while ((a = mbms_bmsc_action_next(d->core)) != NULL) {
 		switch (a->kind) {
 		case MBMS_BMSC_ACT_PERSIST:
 			if (d->db_failed)
 				break;
-			if (!tx && bmscd_store_begin(d->store) != 0) {
+			if (!stash(&d->recs, &d->recs_cap, &nrec, a)) {
+				log_error("out of memory: a state record cannot be stored");
 				d->db_failed = true;
 				break;
 			}
-			tx = true;
-			if (bmscd_store_apply(d->store, &a->u.rec) != 0) {
-				bmscd_store_rollback(d->store);
-				tx = false;
-				d->db_failed = true;
-			}
+			durable = durable || bmscd_store_rec_durable(&a->u.rec);
 			break;
 		case MBMS_BMSC_ACT_SEND:
-			if (nsend == d->sends_cap) {
-				size_t cap = d->sends_cap ? d->sends_cap * 2 : 256;
-				const struct mbms_bmsc_action **ns = realloc(d->sends, cap * sizeof(*ns));
-				if (!ns) {
-					log_error("out of memory: a datagram is not sent");
-					break;
-				}
-				d->sends = ns;
-				d->sends_cap = cap;
-			}
-			d->sends[nsend++] = a;
+			if (!stash(&d->sends, &d->sends_cap, &nsend, a))
+				log_error("out of memory: a datagram is not sent");
 			break;
 		case MBMS_BMSC_ACT_LOG:
 			mbmsd_log(level_of[a->u.log.level], "%s", a->u.log.text);
@@ -167,20 +142,27 @@ void bmscd_drain(struct bmscd *d)
 			break;
 		}
 	}
-	if (tx && bmscd_store_commit(d->store) != 0) {
-		bmscd_store_rollback(d->store);
-		d->db_failed = true;
+	/* the batch's records in one transaction (synced unless it holds push
+	 * states only, store.c), committed before any datagram of the batch */
+	if (nrec && !d->db_failed) {
+		if (bmscd_store_begin_batch(d->store, durable) != 0) {
+			d->db_failed = true;
+		} else {
+			for (size_t i = 0; i < nrec && !d->db_failed; i++)
+				if (bmscd_store_apply(d->store, &d->recs[i]->u.rec) != 0)
+					d->db_failed = true;
+			if (d->db_failed || bmscd_store_commit(d->store) != 0) {
+				bmscd_store_rollback(d->store);
+				d->db_failed = true;
+			}
+		}
 	}
 	if (nsend && d->db_failed)
 		log_error("state store failed: %zu MIKEY message(s) held back; none will be sent "
 			  "until a restart (a TS counter must never be reused)",
 			  nsend);
 	else
-		for (size_t i = 0; i < nsend; i++) {
-			udp_send(d, &d->sends[i]->u.send.to, d->sends[i]->u.send.data,
-				 d->sends[i]->u.send.len);
-			bmscd_trace_send(d, d->sends[i]);
-		}
+		bmscd_udp_send_batch(d, d->sends, nsend); /* mikey_io.c: sendmmsg */
 	mbms_bmsc_actions_done(d->core);
 }
 
@@ -224,6 +206,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		pthread_mutex_unlock(&L->d->lock);
 		if (more != 1)
 			break;
+		/* the acks of the batches sent so far, before the next batch */
+		bmscd_udp_receive(L->d, L->d->udp_fd, TICK_BATCH);
 	}
 	arm(L);
 }
@@ -232,38 +216,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *L = arg;
 	(void)what;
-	uint8_t buf[2048];
-	for (int i = 0; i < 256; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
-		if (n < 0)
-			break;
-		if (!bmscd_rx_admit(&ss, sl, bmscd_now_ms()))
-			continue; /* flood guard (rx_guard.h) */
-		struct mbms_bmsc_addr from;
-		memset(&from, 0, sizeof(from));
-		if (ss.ss_family == AF_INET) {
-			const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-			from.family = 4;
-			from.port = ntohs(a->sin_port);
-			memcpy(from.ip, &a->sin_addr, 4);
-		} else if (ss.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-			from.family = 6;
-			from.port = ntohs(a->sin6_port);
-			memcpy(from.ip, &a->sin6_addr, 16);
-		} else {
-			continue;
-		}
-		pthread_mutex_lock(&L->d->lock);
-		L->d->udp_received++; /* under the lock: /metrics reads it */
-		int rc = mbms_bmsc_udp_input(L->d->core, &from, buf, (size_t)n, bmscd_now_ms());
-		bmscd_drain(L->d);
-		pthread_mutex_unlock(&L->d->lock);
-		bmscd_rx_done(&ss, sl, rc, bmscd_now_ms());
-		bmscd_trace_rejected(L->d, &from, rc);
-	}
+	bmscd_udp_receive(L->d, fd, 1024); /* mikey_io.c: recvmmsg, one drain per batch */
 	arm(L);
 }
 
@@ -321,6 +274,7 @@ static int udp_open(const char *host, uint16_t port, uint16_t *bound, char *err,
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		*bound = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
+	bmscd_mikey_socket_tune(fd); /* room for a fan-out's burst of acks */
 	return fd;
 }
 
@@ -540,6 +494,7 @@ out:
 	}
 	mbms_bmsc_free(d->core);
 	free(d->sends);
+	free(d->recs);
 	bmscd_store_close(d->store);
 	bmscd_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);

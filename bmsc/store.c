@@ -70,6 +70,8 @@ enum stmt_id {
 	S_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
+	S_SYNC_FULL,
+	S_SYNC_NORMAL,
 	S_COUNT
 };
 
@@ -81,15 +83,24 @@ static const char *const SQL[S_COUNT] = {
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[S_MSK_DEL] = "DELETE FROM msks WHERE msk_id = ?1",
 	[S_MSK_DEL_PUSHES] = "DELETE FROM pushes WHERE msk_id = ?1",
-	[S_UE_PUT] = "INSERT OR REPLACE INTO ues (impi, btid, muk, muk_expires, addr_family,"
-		     " addr_ip, addr_port, ts_hwm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* upserts that update in place: OR REPLACE deletes and re-inserts the
+	 * row (new rowid, index entries moved, the old cell zeroed under
+	 * secure_delete), three times the work for the counter reservations
+	 * and push states of a fan-out (docs/benchmarks.md, figure 4) */
+	[S_UE_PUT] = "INSERT INTO ues (impi, btid, muk, muk_expires, addr_family,"
+		     " addr_ip, addr_port, ts_hwm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		     " ON CONFLICT (impi) DO UPDATE SET btid = excluded.btid, muk = excluded.muk,"
+		     " muk_expires = excluded.muk_expires, addr_family = excluded.addr_family,"
+		     " addr_ip = excluded.addr_ip, addr_port = excluded.addr_port,"
+		     " ts_hwm = excluded.ts_hwm",
 	[S_UE_DEL] = "DELETE FROM ues WHERE impi = ?1",
 	[S_UE_DEL_REGS] = "DELETE FROM registrations WHERE impi = ?1",
 	[S_UE_DEL_PUSHES] = "DELETE FROM pushes WHERE impi = ?1",
 	[S_REG_PUT] = "INSERT OR IGNORE INTO registrations (impi, service_id) VALUES (?1, ?2)",
 	[S_REG_DEL] = "DELETE FROM registrations WHERE impi = ?1 AND service_id = ?2",
-	[S_PUSH_PUT] = "INSERT OR REPLACE INTO pushes (impi, msk_id, state, attempts)"
-		       " VALUES (?1, ?2, ?3, ?4)",
+	[S_PUSH_PUT] = "INSERT INTO pushes (impi, msk_id, state, attempts) VALUES (?1, ?2, ?3, ?4)"
+		       " ON CONFLICT (impi, msk_id) DO UPDATE SET state = excluded.state,"
+		       " attempts = excluded.attempts",
 	[S_PUSH_DEL] = "DELETE FROM pushes WHERE impi = ?1 AND msk_id = ?2",
 	[S_LOAD_KG] = "SELECT key_group, last_key_number FROM key_groups",
 	[S_LOAD_MSK] = "SELECT msk_id, key_group, msk, vf, vt, valid_from, valid_until, state,"
@@ -103,11 +114,14 @@ static const char *const SQL[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_SYNC_FULL] = "PRAGMA synchronous=FULL",
+	[S_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
 };
 
 struct bmscd_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
+	bool normal_sync; /* synchronous=NORMAL is set on the connection */
 };
 
 int bmscd_store_open(const char *path, struct bmscd_store **out, char *err, size_t err_cap)
@@ -156,7 +170,35 @@ static int run(struct bmscd_store *s, sqlite3_stmt *st)
 	return 0;
 }
 
-int bmscd_store_begin(struct bmscd_store *s) { return run(s, s->st[S_BEGIN]); }
+/* Which commits wait for the disk. A transaction that holds only push
+ * states (PUSH, PUSH_DEL: pending, acked, given up) commits with
+ * synchronous=NORMAL: no fsync; it survives kill -9 (it is in the WAL, in
+ * the page cache) and is made durable by the next synced commit, as WAL
+ * frames are synced in order. Losing the last of them to a power cut costs
+ * at most a repeated push (an acked push that reads as pending is resent
+ * with a fresh counter and acked again; a pending one that is gone is
+ * pushed again by the restarted fan-out or asked for again by the UE).
+ * Everything a later datagram relies on -- counter reservations (UE and
+ * MSK rows), MSKs, MTK IDs, key groups, registrations -- commits with
+ * synchronous=FULL before that datagram leaves, as before. One fsync per
+ * batch of acks was most of a rotation's time (docs/benchmarks.md, fig. 4).
+ * SQLite takes the level at BEGIN only: the drain decides it per batch. */
+bool bmscd_store_rec_durable(const struct mbms_bmsc_rec *r)
+{
+	return r->kind != MBMS_BMSC_REC_PUSH && r->kind != MBMS_BMSC_REC_PUSH_DEL;
+}
+
+int bmscd_store_begin_batch(struct bmscd_store *s, bool durable)
+{
+	if (durable == s->normal_sync) {
+		if (run(s, s->st[durable ? S_SYNC_FULL : S_SYNC_NORMAL]) != 0)
+			return MBMS_EIO;
+		s->normal_sync = !durable;
+	}
+	return run(s, s->st[S_BEGIN]);
+}
+
+int bmscd_store_begin(struct bmscd_store *s) { return bmscd_store_begin_batch(s, true); }
 int bmscd_store_commit(struct bmscd_store *s) { return run(s, s->st[S_COMMIT]); }
 void bmscd_store_rollback(struct bmscd_store *s) { run(s, s->st[S_ROLLBACK]); }
 
