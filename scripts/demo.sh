@@ -377,10 +377,18 @@ fi
 
 # ---------------------------------------------------------------------------
 step "Protected stream decrypted by the UEs (SRTP, RFC 3711)" \
-	"The point of all these keys: the BM-SC encrypts the media once, for every UE, with the current MTK (SRTP). Each packet names its key in the MKI (MSK ID + MTK ID); each UE takes that MTK from the MTK messages, which the MSK protects, and decrypts. Halfway through the BM-SC changes the MTK, announcing the new one before the first packet that uses it."
+	"The point of all these keys: the BM-SC encrypts the media once, for every UE, with the current MTK (SRTP). Each packet names its key in the MKI (MSK ID + MTK ID); each UE takes that MTK from the MTK messages, which the MSK protects, and decrypts. The BM-SC first makes a fresh MTK and announces it, so that every UE holds the key of the first packet; halfway through it changes the MTK again, announcing the new one before the first packet that uses it."
 if ! skip_if_broken; then
 	NPKT=100
 	python3 "$repo/scripts/demo/make-rtp.py" "$work/source.rtpl" $NPKT
+	# a new MTK now (bmscd ctl mtk): its MTK message reaches every UE at once;
+	# UE3, which got the MSK late, may not have seen the current one yet
+	MTK0=$(ctl mtk --key-group "$KG" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["mtk_id"])' 2>/dev/null)
+	has_mtk() { ue_status "$1" | grep -qE "^msk key_domain=00f110 msk_id=$NEXT .* mtk_id=$MTK0( |\$)"; }
+	mtk_ok=${MTK0:+1}
+	for n in 1 2 3; do
+		[ -n "$mtk_ok" ] && ! wait_for 5 has_mtk $n && mtk_ok=""
+	done
 	stream_done() {
 		ctl stream-status 2>/dev/null | python3 -c "import json,sys; s=json.load(sys.stdin)['streams'][0]; sys.exit(0 if not s['running'] and s['sent'] == $NPKT else 1)" 2>/dev/null
 	}
@@ -388,7 +396,8 @@ if ! skip_if_broken; then
 		python3 -c "import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s['decrypted'] == $NPKT and s['written'] == $NPKT and s['held_now'] == 0 else 1)" \
 			"$work/ue$1.video.stats" 2>/dev/null && cmp -s "$work/ue$1.video.rtpl" "$work/source.rtpl"
 	}
-	if ctl stream --session news-video --file "$work/source.rtpl" --rate 100 --mtk-every 50 \
+	if [ -n "$mtk_ok" ] &&
+		ctl stream --session news-video --file "$work/source.rtpl" --rate 100 --mtk-every 50 \
 		>"$work/stream.json" 2>&1 && wait_for 15 stream_done &&
 		wait_for 10 decrypted 1 && wait_for 5 decrypted 2 && wait_for 5 decrypted 3 && refresh; then
 		# which MTK protected which packets, from bmscd's trace, and whether each
@@ -413,11 +422,12 @@ print(", ".join(parts) + ("; each new MTK's MTK message went out before its firs
                           if len(runs) > 1 and early else ""))
 PY
 )
+		seen "bmscd made a fresh MTK, MTK $MTK0 (bmscd ctl mtk); its MTK message reached UE1, UE2, UE3"
 		seen "bmscd sent $NPKT SRTP packets (AES_CM_128_HMAC_SHA1_80, MKI = MSK ID + MTK ID) to each of the 3 UEs: $keys"
 		seen "UE1, UE2, UE3 decrypted $NPKT of $NPKT each, none dropped; what each wrote equals the source file byte for byte"
 		ok
 	else
-		fail "stream: $(ctl stream-status 2>/dev/null); $(for n in 1 2 3; do echo "UE$n: $(cat "$work/ue$n.video.stats" 2>/dev/null)"; done)"
+		fail "MTK ${MTK0:-?} held by all: ${mtk_ok:-no}; stream: $(ctl stream-status 2>/dev/null); $(for n in 1 2 3; do echo "UE$n: $(cat "$work/ue$n.video.stats" 2>/dev/null)"; done)"
 	fi
 fi
 
