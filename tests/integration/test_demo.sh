@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end demo (scripts/demo.sh, `./run.sh demo`) run non-interactively:
-#   * exit status 0, under 60 s, no colour codes without a terminal;
+#   * exit status 0, under 60 s, no colour codes without a terminal (and on
+#     a terminal: colours, none with NO_COLOR);
 #   * the summary: ten procedure rows, each ✔, "✔ demo passed";
 #   * the merged trace of the run (bsfd, bmscd, four mbms-ue) holds every
 #     procedure: bootstrap, register, MSK request, push, ack, rotation push,
@@ -253,36 +254,67 @@ EOF
 grep -q "$tmp/flow.svg" "$tmp/out.txt" || fail "the demo does not say where the SVG is"
 pass "SVG well-formed, one arrow per traced event, lifelines UE | BM-SC | BSF, path printed"
 
-# ---- Ctrl-C (SIGINT) or SIGTERM in the middle: processes and temporary files go ----
-interrupt() { # $1 = INT or TERM, $2 = the exit status expected
+# ---- on a terminal, interrupted: colours unless NO_COLOR; Ctrl-C (SIGINT) or
+# SIGTERM in the middle: the processes and temporary files go ----
+interrupt() { # $1 = INT or TERM, $2 = the exit status expected, $3 = NO_COLOR value
 	local d=$tmp/int-$1
 	mkdir -p "$d/tmpdir"
-	# started with SIGINT at its default (a background job of this script
-	# would ignore it), signalled once the daemons run, as Ctrl-C would
-	python3 - "$SRC/scripts/demo.sh" "$BUILD" "$d" "$1" <<'PY' >"$d/rc" || fail "$1: $(cat "$d/rc")"
-import os, signal, subprocess, sys, time
-demo, build, d, sig = sys.argv[1:5]
-env = dict(os.environ, TMPDIR=d + "/tmpdir", DEMO_SVG=d + "/flow.svg")
-with open(d + "/out.txt", "w") as out:
-    p = subprocess.Popen(["bash", demo, build], stdout=out, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, env=env,
-                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    for _ in range(300):
-        if "[2/10]" in open(d + "/out.txt").read():
-            break
-        time.sleep(0.1)
-    else:
-        p.kill()
-        sys.exit("the run did not get to step 2")
-    if not any(n.startswith("mbmssec-demo.") for n in os.listdir(d + "/tmpdir")):
-        p.kill()
-        sys.exit("no temporary directory in TMPDIR")
-    p.send_signal(signal.SIGINT if sig == "INT" else signal.SIGTERM)
-    print(p.wait(timeout=30))
+	# on a pseudo-terminal, started with SIGINT at its default (a background
+	# job of this script would ignore it), signalled once the daemons run
+	python3 - "$SRC/scripts/demo.sh" "$BUILD" "$d" "$1" "$3" <<'PY' >"$d/rc" || fail "$1: $(cat "$d/rc")"
+import os, pty, select, signal, subprocess, sys, time
+demo, build, d, sig, no_color = sys.argv[1:6]
+env = dict(os.environ, TMPDIR=d + "/tmpdir", DEMO_SVG=d + "/flow.svg", TERM="xterm")
+env.pop("NO_COLOR", None)
+if no_color:
+    env["NO_COLOR"] = no_color
+master, slave = pty.openpty()
+p = subprocess.Popen(["bash", demo, build], stdout=slave, stderr=slave,
+                     stdin=subprocess.DEVNULL, env=env,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+os.close(slave)
+out = b""
+def drain(seconds):
+    global out
+    end = time.time() + seconds
+    while time.time() < end:
+        r, _, _ = select.select([master], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            out += chunk
+        if b"[2/10]" in out and not sent[0]:
+            return True
+    return True
+sent = [False]
+drain(30)
+if b"[2/10]" not in out:
+    p.kill()
+    sys.exit("the run did not get to step 2")
+if not any(n.startswith("mbmssec-demo.") for n in os.listdir(d + "/tmpdir")):
+    p.kill()
+    sys.exit("no temporary directory in TMPDIR")
+p.send_signal(signal.SIGINT if sig == "INT" else signal.SIGTERM)
+sent[0] = True
+while drain(1) and p.poll() is None:
+    pass
+rc = p.wait(timeout=30)
+drain(0.5)
+open(d + "/out.txt", "wb").write(out)
+print(rc)
 PY
 	local rc
 	rc=$(cat "$d/rc")
 	[ "$rc" = "$2" ] || fail "SIG$1: exit $rc, not $2: $(tail -n 3 "$d/out.txt")"
+	if [ -n "$3" ]; then
+		grep -q $'\e\[' "$d/out.txt" && fail "colour codes on a terminal with NO_COLOR=$3"
+	else
+		grep -q $'\e\[' "$d/out.txt" || fail "no colour codes on a terminal"
+	fi
 	sleep 0.2
 	[ -z "$(ls -A "$d/tmpdir")" ] || fail "SIG$1: temporary files left: $(ls -A "$d/tmpdir")"
 	local left
@@ -290,8 +322,8 @@ PY
 	[ -z "$left" ] || fail "SIG$1: processes left: $left"
 	[ ! -e "$d/flow.svg" ] || fail "SIG$1: an SVG from an interrupted run"
 }
-interrupt INT 130
-interrupt TERM 143
-pass "Ctrl-C (SIGINT) and SIGTERM during the demo: exit 130 / 143, no daemon and no temporary file left"
+interrupt INT 130 ""
+interrupt TERM 143 1
+pass "on a terminal: colours, none with NO_COLOR; Ctrl-C (SIGINT) and SIGTERM during the demo: exit 130 / 143, no daemon and no temporary file left"
 
 echo "test_demo: all passed"
