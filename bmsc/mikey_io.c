@@ -157,6 +157,10 @@ void bmscd_udp_send_batch(struct bmscd *d, const struct mbms_bmsc_action *const 
 			msg[k].msg_hdr.msg_iov = &iov[k];
 			msg[k].msg_hdr.msg_iovlen = 1;
 		}
+		/* traced before they leave: a UE's answer may come back within the
+		 * millisecond, and a merged trace must show the message first */
+		for (unsigned k = 0; k < cnt; k++)
+			bmscd_trace_send(d, sends[off + k]);
 		unsigned done = 0;
 		while (done < cnt) {
 			int r = sendmmsg(d->udp_fd, msg + done, cnt - done, 0);
@@ -175,8 +179,6 @@ void bmscd_udp_send_batch(struct bmscd *d, const struct mbms_bmsc_action *const 
 			log_debug("udp to %s: %s", t, strerror(errno));
 			done++;
 		}
-		for (unsigned k = 0; k < cnt; k++)
-			bmscd_trace_send(d, sends[off + k]);
 		off += cnt;
 	}
 }
