@@ -15,6 +15,7 @@
 #     the UEs' key stores); databases (WAL) and key stores are 0600;
 #   * the SVG is well-formed XML with one arrow (class="msg") per traced
 #     event and the lifelines ordered UE | BM-SC | BSF;
+#   * examples/bsf.ini, bmsc.ini and ue.ini run as they are (fixed ports);
 #   * SIGINT (Ctrl-C) or SIGTERM in the middle: exit 130 / 143, no daemon
 #     left, no temporary files.
 set -u
@@ -24,7 +25,9 @@ SRC=${MBMS_SRC:?MBMS_SRC must name the source directory}
 BUILD=${MBMS_BUILD:-$(dirname "$BIN")}
 
 tmp=$(mktemp -d)
+ex_pids=""
 cleanup() {
+	for p in $ex_pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	if [ -n "${MBMS_KEEP_WORK:-}" ]; then
 		echo "work directory kept: $tmp" >&2
 	else
@@ -253,6 +256,52 @@ print(len(arrows), "arrows,", len(lifelines), "lifelines")
 EOF
 grep -q "$tmp/flow.svg" "$tmp/out.txt" || fail "the demo does not say where the SVG is"
 pass "SVG well-formed, one arrow per traced event, lifelines UE | BM-SC | BSF, path printed"
+
+# ---- the plain examples run as they are (README "Configuration") ----
+# examples/bsf.ini, bmsc.ini and ue.ini on their fixed ports: bootstrap,
+# register, MSK request, push, one-shot exit 0. Skipped when a port is taken.
+ex=$tmp/examples
+mkdir -p "$ex"
+cp "$SRC"/examples/bsf.ini "$SRC"/examples/bmsc.ini "$SRC"/examples/ue.ini "$ex"/
+chmod 600 "$ex"/*.ini
+busy=$(python3 - <<'PY'
+import socket
+busy = []
+for kind, port in ((socket.SOCK_STREAM, 8080), (socket.SOCK_STREAM, 8081), (socket.SOCK_STREAM, 8082),
+                   (socket.SOCK_STREAM, 8090), (socket.SOCK_DGRAM, 4359), (socket.SOCK_DGRAM, 2269)):
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        busy.append(str(port))
+    s.close()
+print(" ".join(busy))
+PY
+)
+if [ -n "$busy" ]; then
+	echo "ok - # SKIP the examples: port(s) $busy taken on this machine"
+else
+	impi_ex=$(sed -n 's/^impi = //p' "$ex/ue.ini")
+	k_ex=$(sed -n 's/^k = //p' "$ex/ue.ini")
+	opc_ex=$(sed -n 's/^opc = //p' "$ex/ue.ini")
+	"$BIN/bsfd" subscriber add --impi "$impi_ex" --k "$k_ex" --opc "$opc_ex" --config "$ex/bsf.ini" \
+		>/dev/null 2>"$ex/bsfd.log" || fail "examples: bsfd subscriber add: $(cat "$ex/bsfd.log")"
+	"$BIN/bsfd" --config "$ex/bsf.ini" 2>>"$ex/bsfd.log" &
+	ex_pids="$!"
+	"$BIN/bmscd" --config "$ex/bmsc.ini" 2>"$ex/bmscd.log" &
+	ex_pids="$ex_pids $!"
+	for _ in $(seq 1 100); do
+		grep -q ' key management on ' "$ex/bmscd.log" && grep -q ' Ub on ' "$ex/bsfd.log" && break
+		sleep 0.1
+	done
+	"$BIN/mbms-ue" --config "$ex/ue.ini" --once --timeout 30 2>"$ex/ue.log"
+	rc=$?
+	for p in $ex_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	ex_pids=""
+	[ $rc -eq 0 ] || fail "examples/ue.ini against examples/bsf.ini + bmsc.ini: exit $rc: $(tail -n 5 "$ex/ue.log")"
+	grep -q "msk-installed" "$ex/ue.log" || fail "examples: no MSK installed"
+	pass "examples/bsf.ini, bmsc.ini, ue.ini as they are: bootstrap, registration, MSK pushed, one-shot exit 0"
+fi
 
 # ---- on a terminal, interrupted: colours unless NO_COLOR; Ctrl-C (SIGINT) or
 # SIGTERM in the middle: the processes and temporary files go ----
