@@ -5,14 +5,18 @@
 # with the configurations of examples/demo/ (free ports picked at run time,
 # everything in a temporary directory), and walks through the procedures of
 # TS 33.246 6.3.2.2 / 6.3.2.3 one step at a time, saying what happens, what
-# was observed, ✔ or ✘ and how long it took; a fourth UE, not allowed to
-# receive the service, shows a UE leaving it. Each daemon writes a trace
-# (--trace); the demo merges them into a sequence diagram, demo-flow.svg in
-# the current directory (or DEMO_SVG).
+# was observed, ✔ or ✘ and how long it took: initiation, bootstrap,
+# registration, MSK request, push and ack, rotation, a lost push recovered by
+# the missed key update, solicited pull, an SRTP stream the UEs decrypt, and a
+# fourth UE, not allowed to receive the service, leaving it. Each daemon
+# writes a trace (--trace); the demo merges them into a sequence diagram,
+# demo-flow.svg in the current directory (or DEMO_SVG).
 #
-# Exit status 0 only when every step that exists succeeded. Colours only on a
-# terminal, never with NO_COLOR set. Cleans up its processes and files, also
-# on Ctrl-C. DEMO_WORKDIR=DIR runs in DIR (created if needed) and keeps it.
+# Exit status 0 only when every step succeeded. Colours only on a terminal,
+# never with NO_COLOR set. Cleans up its processes and files, also on Ctrl-C
+# (exit 130) and SIGTERM (143). DEMO_WORKDIR=DIR runs in DIR (created if
+# needed) and keeps it. Helpers: scripts/demo/. Tested by
+# tests/integration/test_demo.sh.
 set -u
 
 orig_pwd=$PWD
