@@ -120,6 +120,7 @@ void bmscd_drain(struct bmscd *d)
 	const struct mbms_bmsc_action *a;
 	size_t nsend = 0, nrec = 0;
 	bool durable = false;
+	mbmsd_log_hold(); /* the batch's log lines in one write */
 	while ((a = mbms_bmsc_action_next(d->core)) != NULL) {
 		switch (a->kind) {
 		case MBMS_BMSC_ACT_PERSIST:
@@ -164,6 +165,7 @@ void bmscd_drain(struct bmscd *d)
 	else
 		bmscd_udp_send_batch(d, d->sends, nsend); /* mikey_io.c: sendmmsg */
 	mbms_bmsc_actions_done(d->core);
+	mbmsd_log_release();
 }
 
 void bmscd_wake(struct bmscd *d)

@@ -12,8 +12,9 @@
  *    while the event loop is busy with a fan-out batch is not dropped by
  *    the kernel (a dropped ack costs a retransmission seconds later).
  *
- * The per-source flood guard (rx_guard.h) and the trace see every datagram
- * as before. */
+ * The per-source flood guard (rx_guard.h) sees every datagram as before,
+ * one after the other (a refusal charges its source before the next
+ * datagram is admitted); the trace too. */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include "mikey_io.h"
 
@@ -100,11 +101,14 @@ unsigned bmscd_udp_receive(struct bmscd *d, int fd, unsigned max)
 		for (int k = 0; k < n; k++) {
 			struct rx_slot *x = &rx[total + (unsigned)k];
 			x->sl = msg[k].msg_hdr.msg_namelen;
+			/* admit, process and charge one datagram after the other: the
+			 * flood guard must see the refusals of the earlier ones */
 			x->admitted = bmscd_rx_admit(&x->ss, x->sl, now) && addr_of(&x->ss, &x->from);
 			if (!x->admitted)
 				continue;
 			d->udp_received++; /* under the lock: /metrics reads it */
 			x->rc = mbms_bmsc_udp_input(d->core, &x->from, buf[k], msg[k].msg_len, now);
+			bmscd_rx_done(&x->ss, x->sl, x->rc, now);
 		}
 		total += (unsigned)n;
 		if ((unsigned)n < want)
@@ -113,13 +117,9 @@ unsigned bmscd_udp_receive(struct bmscd *d, int fd, unsigned max)
 	if (total)
 		bmscd_drain(d); /* one transaction for all of them */
 	pthread_mutex_unlock(&d->lock);
-	uint64_t now = bmscd_now_ms();
-	for (unsigned k = 0; k < total; k++) {
-		if (!rx[k].admitted)
-			continue;
-		bmscd_rx_done(&rx[k].ss, rx[k].sl, rx[k].rc, now);
-		bmscd_trace_rejected(d, &rx[k].from, rx[k].rc);
-	}
+	for (unsigned k = 0; k < total; k++)
+		if (rx[k].admitted)
+			bmscd_trace_rejected(d, &rx[k].from, rx[k].rc);
 	return total;
 }
 

@@ -42,17 +42,57 @@ int mbmsd_log_level_parse(const char *s, enum mbmsd_log_level *out)
 void mbmsd_log_set_key_debug(bool on) { g_key_debug = on; }
 bool mbmsd_log_key_debug(void) { return g_key_debug; }
 
+/* the lines held by mbmsd_log_hold() on this thread */
+#define HOLD_MAX (64 * 1024)
+static _Thread_local struct {
+	bool on;
+	size_t len;
+	char buf[HOLD_MAX];
+} g_hold;
+
+static void write_out(const char *p, size_t n)
+{
+	pthread_mutex_lock(&g_lock);
+	fwrite(p, 1, n, stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&g_lock);
+}
+
+void mbmsd_log_hold(void) { g_hold.on = true; }
+
+void mbmsd_log_release(void)
+{
+	if (g_hold.len)
+		write_out(g_hold.buf, g_hold.len);
+	g_hold.len = 0;
+	g_hold.on = false;
+}
+
 static void emit(enum mbmsd_log_level level, const char *text)
 {
 	char when[MBMS_XS_DATETIME_LEN + 1] = "?";
 	time_t now = time(NULL);
 	if (now >= 0)
 		mbms_xs_datetime_format((uint64_t)now, when);
-	pthread_mutex_lock(&g_lock);
-	fprintf(stderr, "%s %s[%ld] %s: %s\n", when, g_prog, (long)getpid(), level_names[level],
-		text);
-	fflush(stderr);
-	pthread_mutex_unlock(&g_lock);
+	char line[1200];
+	int n = snprintf(line, sizeof(line), "%s %s[%ld] %s: %s\n", when, g_prog, (long)getpid(),
+			 level_names[level], text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) { /* cut long lines, keep the newline */
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (!g_hold.on) {
+		write_out(line, (size_t)n);
+		return;
+	}
+	if (g_hold.len + (size_t)n > HOLD_MAX) {
+		write_out(g_hold.buf, g_hold.len);
+		g_hold.len = 0;
+	}
+	memcpy(g_hold.buf + g_hold.len, line, (size_t)n);
+	g_hold.len += (size_t)n;
 }
 
 void mbmsd_log(enum mbmsd_log_level level, const char *fmt, ...)

@@ -35,6 +35,15 @@ void mbmsd_log(enum mbmsd_log_level level, const char *fmt, ...)
 #define log_info(...) mbmsd_log(MBMSD_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) mbmsd_log(MBMSD_LOG_DEBUG, __VA_ARGS__)
 
+/* Batching for hot loops (issue #9): between hold and release, the lines
+ * this thread logs are kept in a per-thread buffer and written with one
+ * write() at release (or when the buffer fills), instead of one write()
+ * each. Lines stay whole and in order within the thread; another thread's
+ * lines may land before them. bmscd holds the lines of one drain of its
+ * core (a rotation logs one line per acknowledged push). Not nested. */
+void mbmsd_log_hold(void);
+void mbmsd_log_release(void);
+
 /* Key debugging: off unless switched on (a command-line flag, never a
  * default). When on, mbmsd_log_key() prints "KEY-DEBUG label: hex". */
 void mbmsd_log_set_key_debug(bool on);
