@@ -124,6 +124,14 @@ void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 	if (rc == 0)
 		bmscd_trace_http(d, &hr, &r);
 	bmscd_drain(d);
+	/* Nothing is acknowledged that is not durable: when the state store
+	 * failed (disk full, I/O error), a POST gets 503 and the UE retries
+	 * after a restart -- not a 200 whose registration a restart forgets. */
+	if (d->db_failed && strcmp(req->method, "POST") == 0 && resp->status == 200) {
+		resp->nheaders = 0;
+		mbmsd_http_status(resp, 503, "state store unavailable");
+		mbmsd_http_add_header(resp, "Retry-After", "30");
+	}
 	pthread_mutex_unlock(&d->lock);
 	bmscd_wake(d);
 	bmscd_metrics_request(&hr, resp->status);

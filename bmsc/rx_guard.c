@@ -59,6 +59,7 @@ void bmscd_rx_done(const struct sockaddr_storage *ss, socklen_t sl, int rc, uint
 {
 	if (rc == 0) {
 		atomic_fetch_add(&G.accepted, 1);
+		mbmsd_rl_good(&G.rl, (const struct sockaddr *)ss, sl, now_ms);
 		return;
 	}
 	/* Everything else (not a verification message, bad MAC, matching no

@@ -87,14 +87,15 @@ static struct mbmsd_rl_bucket *refill(struct mbmsd_ratelimit *rl, size_t i, uint
 	if (b->milli_tokens < 0) {
 		b->milli_tokens = rl->burst_milli;
 	} else {
-		/* elapsed time in ms, bounded: a clock step back refills nothing */
+		/* elapsed time in ms; a clock that stepped back refills nothing
+		 * and leaves the mark where it was */
 		int64_t dt = ((int64_t)s - (int64_t)b->last_s) * 1000 +
 			     ((int64_t)ms - (int64_t)b->last_ms);
-		if (dt > 0) {
-			int64_t add = dt * rl->rate_milli_per_s / 1000;
-			int64_t t = (int64_t)b->milli_tokens + add;
-			b->milli_tokens = t > rl->burst_milli ? rl->burst_milli : (int32_t)t;
-		}
+		if (dt <= 0)
+			return b;
+		int64_t add = dt * rl->rate_milli_per_s / 1000;
+		int64_t t = (int64_t)b->milli_tokens + add;
+		b->milli_tokens = t > rl->burst_milli ? rl->burst_milli : (int32_t)t;
 	}
 	b->last_s = s;
 	b->last_ms = ms;
@@ -108,20 +109,31 @@ bool mbmsd_rl_allow(struct mbmsd_ratelimit *rl, const struct sockaddr *sa, sockl
 	if (!rl->slot)
 		return true;
 	struct mbmsd_rl_bucket *b = refill(rl, slot_of(rl, sa, len), now_ms);
-	if (b->milli_tokens >= 1000)
+	if (b->milli_tokens >= 1000) {
+		b->milli_tokens -= 1000;
 		return true;
+	}
 	rl->limited++;
 	return false;
+}
+
+void mbmsd_rl_good(struct mbmsd_ratelimit *rl, const struct sockaddr *sa, socklen_t len,
+		   uint64_t now_ms)
+{
+	if (!rl->slot)
+		return;
+	struct mbmsd_rl_bucket *b = refill(rl, slot_of(rl, sa, len), now_ms);
+	b->milli_tokens = b->milli_tokens + 1000 > rl->burst_milli ? rl->burst_milli
+								    : b->milli_tokens + 1000;
 }
 
 void mbmsd_rl_bad(struct mbmsd_ratelimit *rl, const struct sockaddr *sa, socklen_t len,
 		  uint64_t now_ms)
 {
-	rl->bad++;
-	if (!rl->slot)
-		return;
-	struct mbmsd_rl_bucket *b = refill(rl, slot_of(rl, sa, len), now_ms);
-	b->milli_tokens = b->milli_tokens >= 1000 ? b->milli_tokens - 1000 : 0;
+	(void)sa;
+	(void)len;
+	(void)now_ms;
+	rl->bad++; /* the token taken by mbmsd_rl_allow stays spent */
 }
 
 void mbmsd_log_budget_init(struct mbmsd_log_budget *b, uint64_t window_ms, unsigned lines)

@@ -6,10 +6,14 @@
  * keeps a flood from costing more than a bounded share of the daemon:
  *
  *   * a per-source "bad input" allowance (token bucket): every datagram
- *     that the library refused takes a token from the bucket of its source
- *     (IP address and port); a source whose bucket is empty is dropped
- *     before it is even parsed until its bucket refills. Valid datagrams
- *     take nothing, so a UE's or BM-SC's own traffic is never slowed down.
+ *     takes a token from the bucket of its source (IP address and port)
+ *     when it is admitted, and gets it back when the library accepted it;
+ *     so only refused datagrams cost tokens, and a source whose bucket is
+ *     empty is dropped before it is even parsed until its bucket refills.
+ *     Taking the token up front keeps the limit exact when a shell admits
+ *     a whole batch (recvmmsg) before it learns the verdicts. Valid
+ *     datagrams cost nothing in the end: a UE's or BM-SC's own traffic is
+ *     not slowed down (at most `burst` of one source may be in flight).
  *   * buckets live in ONE table allocated at start (slots chosen by a keyed
  *     hash of the address, shared on collision): a flood from a million
  *     spoofed addresses creates no state and no allocation.
@@ -55,12 +59,18 @@ struct mbmsd_ratelimit {
 int mbmsd_rl_init(struct mbmsd_ratelimit *rl, size_t slots, unsigned burst, unsigned rate_per_s);
 void mbmsd_rl_free(struct mbmsd_ratelimit *rl);
 
-/* A datagram from sa arrived: true when it may be processed, false when
- * its source has used up its allowance of bad input (drop it unread). */
+/* A datagram from sa arrived: true when it may be processed (a token of its
+ * source is taken), false when the source has used up its allowance of bad
+ * input (drop it unread). */
 bool mbmsd_rl_allow(struct mbmsd_ratelimit *rl, const struct sockaddr *sa, socklen_t len,
 		    uint64_t now_ms);
 
-/* The datagram from sa was refused after processing: charge its source. */
+/* The admitted datagram from sa was accepted (or refused for a routine
+ * reason): its token goes back. */
+void mbmsd_rl_good(struct mbmsd_ratelimit *rl, const struct sockaddr *sa, socklen_t len,
+		   uint64_t now_ms);
+
+/* The admitted datagram from sa was refused: its token stays spent. */
 void mbmsd_rl_bad(struct mbmsd_ratelimit *rl, const struct sockaddr *sa, socklen_t len,
 		  uint64_t now_ms);
 

@@ -69,11 +69,14 @@ static void stop(struct ued *d, int code)
 
 /* ---- carrying out actions ---- */
 
-static void save_state(struct ued *d)
+static bool save_state(struct ued *d)
 {
 	char err[512];
-	if (ued_state_save(d->cfg->state, d->ue, err, sizeof(err)))
+	if (ued_state_save(d->cfg->state, d->ue, err, sizeof(err))) {
 		log_error("cannot save the key store: %s", err);
+		return false;
+	}
+	return true;
 }
 
 static void do_http(struct ued *d, const struct mbms_ue_http_request *q)
@@ -167,6 +170,9 @@ static void arm_timer(struct ued *d, uint64_t deadline)
 	}
 	uint64_t now = ued_now_ms(), delay = deadline > now ? deadline - now : 0;
 	struct timeval tv = {(time_t)(delay / 1000), (suseconds_t)((delay % 1000) * 1000)};
+	/* inside a callback libevent counts from the time the loop woke up:
+	 * after a long callback (synchronous HTTP) the timer would fire early */
+	event_base_update_cache_time(d->base);
 	evtimer_add(d->ev_timer, &tv);
 }
 
@@ -213,16 +219,20 @@ static void check_once(struct ued *d)
 	}
 }
 
+static void send_held(void *ctx, const struct mbms_ue_action *a) { do_send(ctx, a); }
+
 static void pump(struct ued *d)
 {
 	struct mbms_ue_action a;
+	bool saved = true;
 	while (mbms_ue_next_action(d->ue, &a)) {
 		switch (a.kind) {
 		case MBMS_UE_ACT_HTTP:
 			do_http(d, &a.http);
 			break;
-		case MBMS_UE_ACT_UDP:
-			do_send(d, &a);
+		case MBMS_UE_ACT_UDP: /* sent once the batch's save succeeded */
+			if (!ued_ack_hold(&a))
+				do_send(d, &a);
 			break;
 		case MBMS_UE_ACT_BOOTSTRAP:
 			do_bootstrap(d, a.refused_btid);
@@ -235,12 +245,13 @@ static void pump(struct ued *d)
 			ued_trace_event(&a);
 			break;
 		case MBMS_UE_ACT_SAVE:
-			save_state(d);
+			saved = save_state(d) && saved;
 			break;
 		case MBMS_UE_ACT_NONE:
 			break;
 		}
 	}
+	ued_ack_release(saved, send_held, d);
 	if (d->once && d->activated)
 		check_once(d);
 }
@@ -254,6 +265,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	mbms_ue_tick(d->ue, ued_now_ms());
 	pump(d);
+	/* Woken before the deadline, the library's deadline did not change and
+	 * no TIMER action came: arm it again, or the timer is gone for good
+	 * (a B-TID renewal never ran under load: test_fault_bsf). */
+	arm_timer(d, mbms_ue_next_deadline(d->ue));
 }
 
 static void on_udp(struct ued *d, int fd, enum mbms_ue_port port)

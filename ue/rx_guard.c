@@ -10,6 +10,7 @@
 #include "mbmssec/error.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define SUMMARY_MS 10000
 
@@ -78,14 +79,60 @@ void ued_rx_done(const struct sockaddr_storage *ss, socklen_t sl, int rc, uint64
 {
 	if (rc == 0) {
 		G.accepted++;
+		mbmsd_rl_good(&G.rl, (const struct sockaddr *)ss, sl, now_ms);
 		return;
 	}
 	G.refused++;
 	/* Routine: MTK messages repeat (10.11), traffic for an MSK we lack sets
 	 * off the missed key update (6.3), other services' traffic, and the
-	 * TEST-ONLY push drops of the library. */
+	 * TEST-ONLY push drops of the library: their token comes back. */
 	if (rc == MBMS_EMTKOLD || rc == MBMS_EUNKNOWNMSK || rc == MBMS_ENOTFOUND ||
 	    rc == MBMS_ESTATE)
-		return;
-	mbmsd_rl_bad(&G.rl, (const struct sockaddr *)ss, sl, now_ms);
+		mbmsd_rl_good(&G.rl, (const struct sockaddr *)ss, sl, now_ms);
+	else
+		mbmsd_rl_bad(&G.rl, (const struct sockaddr *)ss, sl, now_ms);
+}
+
+#define ACKS_HELD 16
+
+static struct {
+	size_t n;
+	uint64_t withheld;
+	struct {
+		uint8_t b[MBMS_MSG_MAX_LEN];
+		size_t len;
+		struct mbms_ue_addr dst;
+	} a[ACKS_HELD];
+} H;
+
+bool ued_ack_hold(const struct mbms_ue_action *a)
+{
+	if (H.n == ACKS_HELD || a->udp_len > sizeof(H.a[0].b))
+		return false;
+	memcpy(H.a[H.n].b, a->udp, a->udp_len);
+	H.a[H.n].len = a->udp_len;
+	H.a[H.n].dst = a->dst;
+	H.n++;
+	return true;
+}
+
+void ued_ack_release(bool saved, void (*send)(void *ctx, const struct mbms_ue_action *a),
+		     void *ctx)
+{
+	if (H.n && !saved) {
+		H.withheld += H.n;
+		log_warn("key store not saved: %zu verification message(s) withheld (%llu in all); "
+			 "the BM-SC will retransmit",
+			 H.n, (unsigned long long)H.withheld);
+	}
+	for (size_t i = 0; i < H.n && saved; i++) {
+		struct mbms_ue_action a;
+		memset(&a, 0, sizeof(a));
+		a.kind = MBMS_UE_ACT_UDP;
+		a.udp = H.a[i].b;
+		a.udp_len = H.a[i].len;
+		a.dst = H.a[i].dst;
+		send(ctx, &a);
+	}
+	H.n = 0;
 }

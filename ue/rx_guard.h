@@ -21,4 +21,14 @@ bool ued_rx_admit(const struct sockaddr_storage *ss, socklen_t sl, enum mbms_ue_
  * for other services -- do not). */
 void ued_rx_done(const struct sockaddr_storage *ss, socklen_t sl, int rc, uint64_t now_ms);
 
+/* An acknowledgement means "stored": the verification messages (UDP
+ * actions) of one batch wait for the key store save that follows them in
+ * the same batch. hold: copy one (false when the small buffer is full --
+ * send it at once then). release: send the held ones through send() when
+ * every save of the batch succeeded, else drop them (the BM-SC retransmits,
+ * a later save may succeed) and log it. */
+bool ued_ack_hold(const struct mbms_ue_action *a);
+void ued_ack_release(bool saved, void (*send)(void *ctx, const struct mbms_ue_action *a),
+		     void *ctx);
+
 #endif
