@@ -123,6 +123,9 @@ uint64_t bmscd_now_ms(void);
 void bmscd_drain(struct bmscd *d);
 /* Wake the event loop (any thread). */
 void bmscd_wake(struct bmscd *d);
+/* ... only when a drain since the last call made something due before the
+ * loop's timer (a deadline of the core, the group commit's flush). */
+void bmscd_wake_if_needed(struct bmscd *d);
 
 /* http.c: mbmsd_http_handler functions, user = struct bmscd */
 void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,

@@ -133,7 +133,7 @@ void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 		mbmsd_http_add_header(resp, "Retry-After", "30");
 	}
 	pthread_mutex_unlock(&d->lock);
-	bmscd_wake(d);
+	bmscd_wake_if_needed(d); /* no pipe write per request when nothing moved earlier */
 	bmscd_metrics_request(&hr, resp->status);
 }
 

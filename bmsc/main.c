@@ -4,6 +4,7 @@
  * own threads (common/httpd.c) and share the library under one lock. */
 #include "bmscd.h"
 
+#include "batch.h"
 #include "config.h"
 #include "mikey_io.h"
 #include "rx_guard.h"
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,10 @@ static const char usage_text[] =
 	"Exit codes: 0 success, 1 failure (message on stderr), 2 usage error.\n";
 
 static struct bmscd g_d;
+/* when the event loop's timer fires next (ms since the epoch), and whether
+ * a drain on an HTTP thread made something due earlier (bmscd_wake_if_needed) */
+static atomic_uint_least64_t g_armed_at = UINT64_MAX;
+static atomic_bool g_wake_wanted;
 
 uint64_t bmscd_now_ms(void)
 {
@@ -143,29 +149,52 @@ void bmscd_drain(struct bmscd *d)
 			break;
 		}
 	}
-	/* the batch's records in one transaction (synced unless it holds push
-	 * states only, store.c), committed before any datagram of the batch */
-	if (nrec && !d->db_failed) {
-		if (bmscd_store_begin_batch(d->store, durable) != 0) {
-			d->db_failed = true;
-		} else {
-			for (size_t i = 0; i < nrec && !d->db_failed; i++)
-				if (bmscd_store_apply(d->store, &d->recs[i]->u.rec) != 0)
-					d->db_failed = true;
-			if (d->db_failed || bmscd_store_commit(d->store) != 0) {
-				bmscd_store_rollback(d->store);
+	/* Records before the datagrams that follow them. A batch of push states
+	 * only joins the group commit (batch.c: one transaction for many
+	 * requests and acks, committed before any of its datagrams leaves);
+	 * any other batch flushes the group first, then commits (synced) and
+	 * sends at once. Datagrams keep the order the core made them in. */
+	if (d->db_failed) {
+		if (nsend)
+			log_error("state store failed: %zu MIKEY message(s) held back; none will be "
+				  "sent until a restart (a TS counter must never be reused)",
+				  nsend);
+	} else if (!durable && (nrec || !bmscd_batch_empty()) &&
+		   bmscd_batch_add(d, d->recs, nrec, d->sends, nsend)) {
+		/* taken: committed and sent with the group */
+	} else {
+		bmscd_batch_flush(d);
+		if (nrec && !d->db_failed) {
+			if (bmscd_store_begin_batch(d->store, durable) != 0) {
 				d->db_failed = true;
+			} else {
+				for (size_t i = 0; i < nrec && !d->db_failed; i++)
+					if (bmscd_store_apply(d->store, &d->recs[i]->u.rec) != 0)
+						d->db_failed = true;
+				if (d->db_failed || bmscd_store_commit(d->store) != 0) {
+					bmscd_store_rollback(d->store);
+					d->db_failed = true;
+				}
 			}
 		}
+		if (nsend && d->db_failed)
+			log_error("state store failed: %zu MIKEY message(s) held back; none will be "
+				  "sent until a restart (a TS counter must never be reused)",
+				  nsend);
+		else
+			bmscd_udp_send_batch(d, d->sends, nsend); /* mikey_io.c: sendmmsg */
 	}
-	if (nsend && d->db_failed)
-		log_error("state store failed: %zu MIKEY message(s) held back; none will be sent "
-			  "until a restart (a TS counter must never be reused)",
-			  nsend);
-	else
-		bmscd_udp_send_batch(d, d->sends, nsend); /* mikey_io.c: sendmmsg */
+	uint64_t next = mbms_bmsc_next_deadline(d->core), due = bmscd_batch_due();
+	if ((due < next ? due : next) < atomic_load(&g_armed_at))
+		atomic_store(&g_wake_wanted, true);
 	mbms_bmsc_actions_done(d->core);
 	mbmsd_log_release();
+}
+
+void bmscd_wake_if_needed(struct bmscd *d)
+{
+	if (atomic_exchange(&g_wake_wanted, false))
+		bmscd_wake(d);
 }
 
 void bmscd_wake(struct bmscd *d)
@@ -186,12 +215,15 @@ struct loop {
 static void arm(struct loop *L)
 {
 	pthread_mutex_lock(&L->d->lock);
-	uint64_t when = mbms_bmsc_next_deadline(L->d->core);
-	pthread_mutex_unlock(&L->d->lock);
+	uint64_t when = mbms_bmsc_next_deadline(L->d->core), due = bmscd_batch_due();
+	if (due < when)
+		when = due; /* the group commit's flush (batch.c) */
 	uint64_t now = bmscd_now_ms();
 	uint64_t ms = when <= now ? 0 : when - now;
 	if (ms > MAX_TIMER_MS)
 		ms = MAX_TIMER_MS;
+	atomic_store(&g_armed_at, now + ms);
+	pthread_mutex_unlock(&L->d->lock);
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 	evtimer_add(L->timer, &tv);
 }
@@ -211,6 +243,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		/* the acks of the batches sent so far, before the next batch */
 		bmscd_udp_receive(L->d, L->d->udp_fd, TICK_BATCH);
 	}
+	pthread_mutex_lock(&L->d->lock);
+	if (bmscd_batch_due() <= bmscd_now_ms())
+		bmscd_batch_flush(L->d);
+	pthread_mutex_unlock(&L->d->lock);
 	arm(L);
 }
 
@@ -463,6 +499,12 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 out:
 	mbmsd_httpd_stop(admin);
 	mbmsd_httpd_stop(km);
+	if (d->store) { /* what the group commit still holds */
+		pthread_mutex_lock(&d->lock);
+		bmscd_batch_flush(d);
+		pthread_mutex_unlock(&d->lock);
+	}
+	bmscd_batch_free();
 	bmscd_stream_shutdown();
 	if (L.timer)
 		event_free(L.timer);
