@@ -10,7 +10,12 @@ Records (one JSON object per line):
            ratio, ratio_meaning, target_op ("<=" or ">="), target, met,
            reps, *_runs, layout; or status "not run" with a reason
   info     group, name, ns, note: split timings and side measurements
+  measure  group, name, value, unit, [target_op, target], note: a value with
+           its own target (memory of the daemons, figure 6)
   error    a provider that failed
+A figure whose target is an absolute value of "ours" (figure 4: seconds)
+carries target_kind "absolute", target_unit, ours_value, and may give
+ours_text / baseline_text for the tables and details (a list of lines).
 The hand-written part of docs/benchmarks.md (method, optimisation log) is
 bench/notes.md, appended as it is.
 """
@@ -42,12 +47,19 @@ def per_s(ns):
 
 
 def time_str(ns):
+    if ns >= 1e9:
+        return "%.2f s" % (ns / 1e9)
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
     return "%.2f µs" % (ns / 1000) if ns >= 1000 else "%.0f ns" % ns
 
 
 def met_of(fig):
     if fig.get("status") == "not run":
         return None
+    if fig.get("target_kind") == "absolute":
+        v, t = fig["ours_value"], fig["target"]
+        return v <= t if fig["target_op"] == "<=" else v >= t
     r, t = fig["ratio"], fig["target"]
     return r <= t if fig["target_op"] == "<=" else r >= t
 
@@ -59,6 +71,10 @@ def main():
     machine = next((r for r in recs if r["kind"] == "machine"), {})
     figures = sorted((r for r in recs if r["kind"] == "figure"), key=lambda r: r["id"])
     infos = [r for r in recs if r["kind"] == "info"]
+    measures = [r for r in recs if r["kind"] == "measure"]
+    for m in measures:
+        if "target" in m:
+            m["met"] = m["value"] <= m["target"] if m["target_op"] == "<=" else m["value"] >= m["target"]
     errors = [r for r in recs if r["kind"] == "error"]
     for f in figures:
         f["met"] = met_of(f)
@@ -71,6 +87,7 @@ def main():
         "duration_s": seconds,
         "figures": figures,
         "info": [{k: v for k, v in r.items() if k != "kind"} for r in infos],
+        "measures": [{k: v for k, v in r.items() if k != "kind"} for r in measures],
         "errors": errors,
     }
     with open(out_json, "w") as f:
@@ -102,9 +119,15 @@ def main():
                 f.get("reason", "?"), mach_short))
             continue
         op = "≤" if f["target_op"] == "<=" else "≥"
-        L.append("| %d. %s | %s (%s) | %s (%s) | %.2f× | %s %g× | %s | %s |" % (
-            f["id"], f["title"], per_s(f["ours_ns"]), time_str(f["ours_ns"]),
-            per_s(f["baseline_ns"]), time_str(f["baseline_ns"]), f["ratio"], op, f["target"],
+        ours = f.get("ours_text") or "%s (%s)" % (per_s(f["ours_ns"]), time_str(f["ours_ns"]))
+        base = f.get("baseline_text") or "%s (%s)" % (per_s(f["baseline_ns"]),
+                                                     time_str(f["baseline_ns"]))
+        if f.get("target_kind") == "absolute":
+            tgt = "%s %g %s" % (op, f["target"], f.get("target_unit", ""))
+        else:
+            tgt = "%s %g×" % (op, f["target"])
+        L.append("| %d. %s | %s | %s | %.2f× | %s | %s | %s |" % (
+            f["id"], f["title"], ours, base, f["ratio"], tgt,
             "yes" if f["met"] else "**no**", mach_short))
     L.append("")
     if errors:
@@ -137,12 +160,24 @@ def main():
         L.append("- baseline: %s" % f["baseline_name"])
         if f.get("layout"):
             L.append("- message: %s" % f["layout"])
-        L.append("- ratio = %s: **%.3f** (target %s %g: %s)" % (
-            f["ratio_meaning"], f["ratio"], f["target_op"], f["target"],
-            "met" if f["met"] else "NOT met"))
-        L.append("- %s rounds of %s iterations per side; ours %s, baseline %s (medians)" % (
-            f.get("reps", "?"), f.get("iters_per_run", "?"), time_str(f["ours_ns"]),
-            time_str(f["baseline_ns"])))
+        if f.get("target_kind") == "absolute":
+            L.append("- ours: **%g %s** (target %s %g %s: %s); ratio = %s: %.3f" % (
+                f["ours_value"], f.get("target_unit", ""), f["target_op"], f["target"],
+                f.get("target_unit", ""), "met" if f["met"] else "NOT met",
+                f["ratio_meaning"], f["ratio"]))
+        else:
+            L.append("- ratio = %s: **%.3f** (target %s %g: %s)" % (
+                f["ratio_meaning"], f["ratio"], f["target_op"], f["target"],
+                "met" if f["met"] else "NOT met"))
+        if f.get("ours_text"):
+            L.append("- %s rounds; ours %s, baseline %s (medians)" % (
+                f.get("reps", "?"), f["ours_text"], f.get("baseline_text", "?")))
+        else:
+            L.append("- %s rounds of %s iterations per side; ours %s, baseline %s (medians)" % (
+                f.get("reps", "?"), f.get("iters_per_run", "?"), time_str(f["ours_ns"]),
+                time_str(f["baseline_ns"])))
+        for line in f.get("details", []):
+            L.append("- " + line)
         if f.get("ratio_runs"):
             L.append("- per-round ratios: " + ", ".join("%.3f" % r for r in f["ratio_runs"]))
         L.append("")
@@ -154,6 +189,9 @@ def main():
         "split": "Split timings of ours (where figure 1's time goes)",
         "codec": "Codec side measurements (figure 3's message)",
         "hmac_method": "HMAC-SHA-1 with a reused key: OpenSSL 3 methods compared",
+        "fanout": "Rotation fan-out side measurements (figure 4)",
+        "msk_requests": "MSK request side measurements (figure 5)",
+        "bootstrap": "GBA bootstrap side measurements (figure 7)",
     }
     for g, rows in groups.items():
         L.append("## " + titles.get(g, g))
@@ -162,6 +200,23 @@ def main():
         L.append("|---|---|---|")
         for r in rows:
             L.append("| %s | %s | %s |" % (r["name"], time_str(r["ns"]), r.get("note", "")))
+        L.append("")
+
+    mgroups = {}
+    for m in measures:
+        mgroups.setdefault(m["group"], []).append(m)
+    mtitles = {"memory": "Memory (figure 6): resident set of the running daemons (VmRSS)"}
+    for g, rows in mgroups.items():
+        L.append("## " + mtitles.get(g, g))
+        L.append("")
+        L.append("| what | value | target | met? | note |")
+        L.append("|---|---|---|---|---|")
+        for m in rows:
+            tgt = "%s %g %s" % ("≤" if m.get("target_op") == "<=" else "≥", m["target"],
+                                m["unit"]) if "target" in m else "-"
+            met = "-" if "target" not in m else ("yes" if m["met"] else "**no**")
+            L.append("| %s | %.1f %s | %s | %s | %s |" % (m["name"], m["value"], m["unit"], tgt,
+                                                         met, m.get("note", "")))
         L.append("")
 
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
