@@ -71,6 +71,16 @@ int bsf_store_pending_take(struct bsf_store *st, const char *impi,
 			   struct mbms_gba_challenge *out);
 
 int bsf_store_boot_put(struct bsf_store *st, const struct mbms_gba_bootstrap *bs);
+/* The Ub answer path in two steps, one synced commit: read the pending
+ * challenge (MBMS_ENOTFOUND when none or older than BSF_PENDING_MAX_AGE),
+ * then delete it together with storing the bootstrap (bs NULL: the answer
+ * failed, delete only). Ub requests are handled one at a time, so no
+ * second answer can come between the two. */
+int bsf_store_pending_get(struct bsf_store *st, const char *impi,
+			  const uint8_t rand[MBMS_GBA_RAND_LEN], uint64_t now,
+			  struct mbms_gba_challenge *out);
+int bsf_store_answer_commit(struct bsf_store *st, const uint8_t rand[MBMS_GBA_RAND_LEN],
+			    const struct mbms_gba_bootstrap *bs);
 /* MBMS_ENOTFOUND when unknown, MBMS_EEXPIRED when past expires_at. */
 int bsf_store_boot_get(struct bsf_store *st, const char *btid, uint64_t now,
 		       struct mbms_gba_bootstrap *out);

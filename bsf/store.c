@@ -350,6 +350,72 @@ int bsf_store_pending_take(struct bsf_store *s, const char *impi,
 	return ret;
 }
 
+/* The pending challenge for impi with this RAND, read only (see
+ * bsf_store_answer_commit). MBMS_ENOTFOUND when none or too old. */
+int bsf_store_pending_get(struct bsf_store *s, const char *impi,
+			  const uint8_t rand[MBMS_GBA_RAND_LEN], uint64_t now,
+			  struct mbms_gba_challenge *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = take(s, S_PEND_GET);
+	sqlite3_bind_blob(st, 1, rand, MBMS_GBA_RAND_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, impi, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		uint64_t created = (uint64_t)sqlite3_column_int64(st, 5);
+		ret = text_into(st, 0, out->nonce, sizeof(out->nonce)) &&
+			      blob_into(st, 1, out->xres, sizeof(out->xres)) &&
+			      blob_into(st, 2, out->ck, sizeof(out->ck)) &&
+			      blob_into(st, 3, out->ik, sizeof(out->ik))
+		      ? 0
+		      : MBMS_EIO;
+		out->sqn = (uint64_t)sqlite3_column_int64(st, 4);
+		memcpy(out->rand, rand, MBMS_GBA_RAND_LEN);
+		if (ret == 0 && (created > now || now - created >= BSF_PENDING_MAX_AGE))
+			ret = MBMS_ENOTFOUND;
+	} else {
+		ret = rc == SQLITE_DONE ? MBMS_ENOTFOUND : MBMS_EIO;
+	}
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	if (ret)
+		mbms_wipe(out, sizeof(*out));
+	return ret;
+}
+
+/* An answered challenge is deleted and, when it was answered right, the
+ * bootstrap is stored: one transaction, one synced commit (it was two:
+ * taking the challenge and storing the bootstrap each committed alone;
+ * figure 7 of docs/benchmarks.md). bs NULL: delete only. */
+int bsf_store_answer_commit(struct bsf_store *s, const uint8_t rand[MBMS_GBA_RAND_LEN],
+			    const struct mbms_gba_bootstrap *bs)
+{
+	pthread_mutex_lock(&s->lock);
+	int rc = run_simple(s, S_BEGIN);
+	if (rc)
+		goto out;
+	sqlite3_stmt *st = take(s, S_PEND_DEL);
+	sqlite3_bind_blob(st, 1, rand, MBMS_GBA_RAND_LEN, SQLITE_STATIC);
+	rc = step_done(s, st);
+	if (rc == 0 && bs) {
+		st = take(s, S_BOOT_PUT);
+		sqlite3_bind_text(st, 1, bs->btid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, bs->impi, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, bs->rand, MBMS_GBA_RAND_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, bs->ks, MBMS_KS_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)bs->expires_at);
+		rc = step_done(s, st);
+	}
+	if (rc == 0)
+		rc = run_simple(s, S_COMMIT);
+	if (rc)
+		run_simple(s, S_ROLLBACK);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 int bsf_store_boot_put(struct bsf_store *s, const struct mbms_gba_bootstrap *bs)
 {
 	pthread_mutex_lock(&s->lock);

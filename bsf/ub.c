@@ -71,8 +71,8 @@ static void success(struct bsf_ctx *ctx, const struct mbms_gba_subscriber *sub,
 	uint64_t expires = bsf_now() + ctx->cfg->key_lifetime;
 	int rc = mbms_gba_server_success(ctx->cfg->host, sub, ch, a, expires, &bs, body,
 					 sizeof(body), &body_len, ai, sizeof(ai));
-	if (rc == 0)
-		rc = bsf_store_boot_put(ctx->store, &bs);
+	if (rc == 0) /* the challenge goes and the bootstrap comes in one synced commit */
+		rc = bsf_store_answer_commit(ctx->store, ch->rand, &bs);
 	if (rc == 0)
 		mbmsd_log_key("Ks", bs.ks, sizeof(bs.ks));
 	if (rc == 0 && mbmsd_http_set_body(resp, 200, MBMS_GBA_BSF_MEDIA_TYPE, body, body_len))
@@ -105,7 +105,7 @@ static void answer(struct bsf_ctx *ctx, const struct mbmsd_http_request *req,
 		mbmsd_http_status(resp, 400, "malformed nonce");
 		return;
 	}
-	int rc = bsf_store_pending_take(ctx->store, sub->impi, rand, bsf_now(), &ch);
+	int rc = bsf_store_pending_get(ctx->store, sub->impi, rand, bsf_now(), &ch);
 	if (rc == MBMS_ENOTFOUND) {
 		/* unknown, answered already, or older than 60 s: start again */
 		challenge(ctx, sub, "unknown or stale nonce", resp, tr);
@@ -120,6 +120,14 @@ static void answer(struct bsf_ctx *ctx, const struct mbmsd_http_request *req,
 	uint64_t sqn_ms = 0;
 	rc = mbms_gba_server_verify(ctx->cfg->host, sub, &ch, a, req->method, req->url, req->body,
 				    req->body_len, &verdict, &sqn_ms);
+	/* one answer per challenge, whatever its outcome (a right one deletes
+	 * it in success(), with the bootstrap) */
+	if (rc != 0 && bsf_store_answer_commit(ctx->store, rand, NULL) != 0) {
+		trace_why(tr, "store error");
+		mbmsd_http_status(resp, 500, "internal error");
+		mbms_wipe(&ch, sizeof(ch));
+		return;
+	}
 	if (rc == 0) {
 		success(ctx, sub, &ch, a, resp, tr);
 	} else if (rc == MBMS_ESYNC) {
