@@ -132,6 +132,7 @@ static struct {
 	size_t last_push_len;
 	size_t sends, regs_or_pushes;
 	char muk_hex[65];
+	bool muk_in_input; /* the input spells the MUK itself: logs may echo it */
 } S;
 
 static void drain(struct mbms_bmsc *b)
@@ -151,7 +152,9 @@ static void drain(struct mbms_bmsc *b)
 			enum mbms_bmsc_rec_kind k = a->u.rec.kind;
 			if (k == MBMS_BMSC_REC_REG || k == MBMS_BMSC_REC_PUSH)
 				S.regs_or_pushes++;
-		} else {
+		} else if (!S.muk_in_input) {
+			/* a log line may echo what the client sent (a user name),
+			 * never the MUK the BM-SC holds */
 			CHECK(!strstr(a->u.log.text, S.muk_hex));
 		}
 	}
@@ -288,6 +291,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&S, 0, sizeof(S));
 	rnd = 0x243F6A8885A308D3ull;
 	CHECK(mbms_hex_encode(ks_naf, 32, S.muk_hex, sizeof(S.muk_hex)) == 0);
+	S.muk_in_input = false;
+	for (size_t i = 0; i + 64 <= size && !S.muk_in_input; i++)
+		S.muk_in_input = memcmp(data + i, S.muk_hex, 64) == 0;
 	struct mbms_bmsc *b = NULL;
 	CHECK(mbms_bmsc_new(&cfg, &b) == 0);
 	uint64_t now = T0;

@@ -14,7 +14,8 @@ Collects every secret the daemons of a test held, from the files under DIR
   * what the caller adds (--secret: a password or shared secret as text,
     --key-hex: key bytes).
 Then searches every other file (logs, traces, JSON, SVG, stdout captures)
-for each key in lower-case hex, upper-case hex and base64 (padded and not),
+for each key -- and each half of a 32-byte key (Ks = CK || IK) -- in
+lower-case hex, upper-case hex and base64 (padded and not),
 and each text secret as it is. Key files (*.db, *.db-wal, *.db-shm,
 *.state, *.sqn, *.jsonl traces) must be mode 0600.
 Prints a summary line; exit 1 on any finding.
@@ -116,6 +117,8 @@ def main():
             if mode & 0o077:
                 print("scan_secrets: %s has mode %o (not 0600)" % (p, mode))
                 bad += 1
+    # Ks = CK || IK: each half is a key too (and so is any 32-byte key's).
+    keys |= {k[:16] for k in keys if len(k) == 32} | {k[16:] for k in keys if len(k) == 32}
     # Short or trivial values would match by chance; keys are random bytes.
     keys = {k for k in keys if len(k) >= 8 and len(set(k)) > 2}
     needles = set(texts)
