@@ -276,11 +276,23 @@ int bsf_store_sub_list(struct bsf_store *s, bsf_sub_cb cb, void *user)
 	return ret;
 }
 
+/* The challenge commits without an fsync (synchronous=NORMAL, WAL): it
+ * survives kill -9 (the frames are in the WAL, in the page cache) and is
+ * made durable by the next synced commit -- at the latest the bootstrap it
+ * leads to, which syncs the WAL with every frame before it. A power cut
+ * may lose the last challenges and their SQN steps: a pending challenge
+ * lost is answered with a fresh one, and an SQN handed out again is
+ * refused by the USIM as not fresh, which answers with AUTS and
+ * resynchronises (TS 33.102 6.3.5, one more round trip). No key and no
+ * bootstrap depends on it; bootstraps stay synced before their 200. It
+ * halves the fsyncs of a bootstrap (docs/benchmarks.md, figure 7). */
 int bsf_store_challenge_commit(struct bsf_store *s, const char *impi,
 			       const struct mbms_gba_challenge *ch, uint64_t now)
 {
 	pthread_mutex_lock(&s->lock);
-	int rc = run_simple(s, S_BEGIN);
+	int rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK
+			 ? run_simple(s, S_BEGIN)
+			 : MBMS_EIO;
 	if (rc)
 		goto out;
 	rc = set_sqn_locked(s, impi, ch->sqn);
@@ -307,6 +319,9 @@ int bsf_store_challenge_commit(struct bsf_store *s, const char *impi,
 	if (rc)
 		run_simple(s, S_ROLLBACK);
 out:
+	/* every other commit waits for the disk */
+	if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK && rc == 0)
+		rc = MBMS_EIO;
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
