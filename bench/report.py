@@ -55,7 +55,7 @@ def time_str(ns):
 
 
 def met_of(fig):
-    if fig.get("status") == "not run":
+    if fig.get("status") == "not run" or fig.get("target") is None:
         return None
     if fig.get("target_kind") == "absolute":
         v, t = fig["ours_value"], fig["target"]
@@ -122,13 +122,15 @@ def main():
         ours = f.get("ours_text") or "%s (%s)" % (per_s(f["ours_ns"]), time_str(f["ours_ns"]))
         base = f.get("baseline_text") or "%s (%s)" % (per_s(f["baseline_ns"]),
                                                      time_str(f["baseline_ns"]))
-        if f.get("target_kind") == "absolute":
+        if f.get("target") is None:
+            tgt = "none"
+        elif f.get("target_kind") == "absolute":
             tgt = "%s %g %s" % (op, f["target"], f.get("target_unit", ""))
         else:
             tgt = "%s %g×" % (op, f["target"])
-        L.append("| %d. %s | %s | %s | %.2f× | %s | %s | %s |" % (
-            f["id"], f["title"], ours, base, f["ratio"], tgt,
-            "yes" if f["met"] else "**no**", mach_short))
+        met = "-" if f["met"] is None else ("yes" if f["met"] else "**no**")
+        L.append("| %d. %s | %s | %s | %.3g× | %s | %s | %s |" % (
+            f["id"], f["title"], ours, base, f["ratio"], tgt, met, mach_short))
     L.append("")
     if errors:
         L.append("**Providers that failed:** " + ", ".join(e.get("provider", "?") for e in errors)
@@ -160,7 +162,10 @@ def main():
         L.append("- baseline: %s" % f["baseline_name"])
         if f.get("layout"):
             L.append("- message: %s" % f["layout"])
-        if f.get("target_kind") == "absolute":
+        if f.get("target") is None:
+            L.append("- ratio = %s: **%.4g** (no target: reported)" % (f["ratio_meaning"],
+                                                                      f["ratio"]))
+        elif f.get("target_kind") == "absolute":
             L.append("- ours: **%g %s** (target %s %g %s: %s); ratio = %s: %.3f" % (
                 f["ours_value"], f.get("target_unit", ""), f["target_op"], f["target"],
                 f.get("target_unit", ""), "met" if f["met"] else "NOT met",
@@ -179,7 +184,7 @@ def main():
         for line in f.get("details", []):
             L.append("- " + line)
         if f.get("ratio_runs"):
-            L.append("- per-round ratios: " + ", ".join("%.3f" % r for r in f["ratio_runs"]))
+            L.append("- per-round ratios: " + ", ".join("%.4g" % r for r in f["ratio_runs"]))
         L.append("")
 
     groups = {}

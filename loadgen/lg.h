@@ -154,7 +154,7 @@ struct lg_ue {
 
 /* ---- counters and the report (report.c) ---- */
 
-#define LG_LAT_BUCKETS 64
+#define LG_LAT_BUCKETS 100 /* up to 2^25 µs (33 s) */
 struct lg_hist {
 	uint64_t count;
 	uint64_t b[LG_LAT_BUCKETS]; /* bucket k: [2^(k/4), 2^((k+1)/4)) microseconds */
