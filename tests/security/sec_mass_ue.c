@@ -8,9 +8,10 @@
  *   1. serve Zn on --zn-listen (HTTP Basic with --fqdn : --zn-secret);
  *   2. register every UE to --service at --bmsc (Digest auth-int with
  *      password base64(MRK_i), X-MBMS-UE-Port = its UDP port; the UEs share
- *      UDP sockets, at most 8 per socket, so that the BM-SC's ack matching
- *      -- at most 16 candidates per (address, port, CSB ID, counter) -- is
- *      never exceeded); write "ready" to --out;
+ *      UDP sockets, 8 per socket (up to 16 under a low descriptor limit),
+ *      so that the BM-SC's ack matching -- at most 16 candidates per
+ *      (address, port, CSB ID, counter) -- is never exceeded); write
+ *      "ready" to --out;
  *   3. receive MSK messages for --run-seconds: verify each with the UE's MUK
  *      state and key store (mbms_ue_rx_muk_msg: MAC, MUK ID, TS counter
  *      strictly above the last, install), send the verification message;
@@ -54,7 +55,11 @@
 #include <unistd.h>
 
 #define BSF_HOST "bsf.mass.example"
-#define MAX_PER_SOCKET 8
+/* UEs per UDP socket: 8 when the descriptor limit allows, at most 16 (the
+ * BM-SC tries 16 candidates per address, port, CSB ID and counter) */
+#define PER_SOCKET_MIN 8
+#define PER_SOCKET_MAX 16
+static unsigned g_per_socket = PER_SOCKET_MIN;
 
 struct ue {
 	char btid[64];
@@ -142,7 +147,7 @@ static void make_ue(unsigned i)
 				(const uint8_t *)u->btid, strlen(u->btid)) != 0)
 		die("MUK state");
 	mbms_key_store_init(&u->ks);
-	u->sock = (int)(i / MAX_PER_SOCKET);
+	u->sock = (int)(i / g_per_socket);
 }
 
 /* The UE a B-TID names (its RAND carries the index), or -1. */
@@ -473,14 +478,23 @@ int main(int argc, char **argv)
 	if (!zn)
 		die("Zn listener: %s", err);
 
-	/* descriptors: one socket per MAX_PER_SOCKET UEs */
-	g_nsock = (O.count + MAX_PER_SOCKET - 1) / MAX_PER_SOCKET;
+	/* descriptors: one socket per g_per_socket UEs, more UEs per socket
+	 * when the descriptor limit is low */
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < g_nsock + 64) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		die("getrlimit: %s", strerror(errno));
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		if (rl.rlim_cur < g_nsock + 64)
-			die("%u sockets needed, the descriptor limit is %lu", g_nsock,
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (;;) {
+		g_nsock = (O.count + g_per_socket - 1) / g_per_socket;
+		if (g_nsock + 200 <= rl.rlim_cur)
+			break;
+		if (++g_per_socket > PER_SOCKET_MAX)
+			die("%u UEs need %u sockets, the descriptor limit is %lu", O.count,
+			    (O.count + PER_SOCKET_MAX - 1) / PER_SOCKET_MAX,
 			    (unsigned long)rl.rlim_cur);
 	}
 	g_ue = calloc(O.count, sizeof(*g_ue));
