@@ -9,7 +9,7 @@
  * committed together, in one transaction, before ANY of their datagrams is
  * sent: the rule "records before the datagrams that follow them" holds,
  * later and for many at once. The group is flushed
- *   - when it holds BATCH_MAX records or datagrams,
+ *   - when it holds BATCH_MAX (1024) records or datagrams,
  *   - BATCH_MS after its first entry (the event loop's timer),
  *   - before any batch with a durable record (counter reservation, MSK,
  *     registration, ...), which then commits and sends as before, after
@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_MAX 256
+#define BATCH_MAX 1024
 #define BATCH_MS 1
 
 static struct {

@@ -7,6 +7,7 @@
 #include "batch.h"
 #include "config.h"
 #include "mikey_io.h"
+#include "random_pool.h"
 #include "rx_guard.h"
 #include "stream.h"
 #include "trace.h"
@@ -401,6 +402,7 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 		log_error("%s", err);
 		goto out;
 	}
+	d->cfg.core.random = bmscd_random_pool; /* RANDs, keys: DRBG output, 4 KiB at a time */
 	int rc = mbms_bmsc_new(&d->cfg.core, &d->core);
 	if (rc) {
 		log_error("cannot set up the BM-SC: %s", mbms_strerror(rc));
@@ -505,6 +507,7 @@ out:
 		pthread_mutex_unlock(&d->lock);
 	}
 	bmscd_batch_free();
+	bmscd_random_pool_wipe();
 	bmscd_stream_shutdown();
 	if (L.timer)
 		event_free(L.timer);
