@@ -80,6 +80,9 @@ def main():
         f["met"] = met_of(f)
         f.pop("kind", None)
     machine = {k: v for k, v in machine.items() if k != "kind"}
+    for r in recs:
+        if r["kind"] == "load":
+            machine["loadavg_end"] = r["loadavg_end"]
 
     result = {
         "generated_by": "make bench (bench/run.sh)",
@@ -145,7 +148,9 @@ def main():
                        ("online_cpus", "online CPUs"), ("pinned", "pinned with"),
                        ("openssl", "OpenSSL"), ("gstreamer_sdp", "GStreamer libgstsdp"),
                        ("compiler", "compiler"), ("build", "build"), ("kernel", "kernel"),
-                       ("date", "date (UTC)")):
+                       ("date", "date (UTC)"),
+                       ("loadavg_start", "load average at the start (1, 5, 15 min)"),
+                       ("loadavg_end", "load average at the end")):
         L.append("| %s | %s |" % (label, machine.get(key, "?")))
     L.append("")
 

@@ -92,6 +92,7 @@ M_OPENSSL="$openssl_version" \
 M_GST="$(pkg-config --modversion gstreamer-sdp-1.0 2>/dev/null || echo 'not installed')" \
 M_CC="$(${CC:-cc} --version 2>/dev/null | head -n1)" M_KERNEL="$(uname -sr)" M_PIN="${pin:-no}" \
 M_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)" M_BUILD="$rel (CMAKE_BUILD_TYPE=Release, -O2)" \
+M_LOAD="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')" \
 	python3 -c '
 import json, os, sys
 e = os.environ
@@ -99,6 +100,7 @@ print(json.dumps({"kind": "machine", "cpu": e["M_CPU"] or "unknown", "cores": in
 	"online_cpus": e["M_ONLINE"], "openssl": e["M_OPENSSL"], "gstreamer_sdp": e["M_GST"],
 	"compiler": e["M_CC"], "kernel": e["M_KERNEL"], "pinned": e["M_PIN"], "date": e["M_DATE"],
 	"build": e["M_BUILD"], "reps": max(5, int(e.get("BENCH_REPS") or 11)),
+	"loadavg_start": e["M_LOAD"],
 	"seconds_per_run": float(e.get("BENCH_SECONDS") or 0.2)}))' >>"$raw"
 
 # ---- figures ----
@@ -118,6 +120,9 @@ for provider in bench/figures/*.sh; do
 	log "$name took $(($(date +%s) - t0)) s"
 done
 
+# the machine's load during the run: other processes share these VMs
+python3 -c 'import json,sys; print(json.dumps({"kind":"load","loadavg_end":sys.argv[1]}))' \
+	"$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')" >>"$raw"
 python3 bench/report.py "$raw" "$out_json" "$out_md" "$(($(date +%s) - t_start))"
 log "wrote $out_md and $out_json in $(($(date +%s) - t_start)) s"
 exit $status
