@@ -107,10 +107,13 @@ def main():
              "bench/results.json." % (machine.get("date", "?"),
                                       " in %d s" % seconds if seconds is not None else ""))
     L.append("")
-    L.append("Ratios are measured in the same run: ours and the baseline are timed in %s "
-             "rounds of about %.2g s per side, each round interleaving the two in 8 alternating "
-             "slices; each figure shows the median of the per-round ratios and the median "
-             "times. Absolute times drift by 1.5x hour to hour on these VMs: compare ratios."
+    L.append("Ratios are measured in the same run. Figures 1-3: ours and the baseline are "
+             "timed in %s rounds of about %.2g s per side, each round interleaving the two in 8 "
+             "alternating slices, on one CPU. Figures 4-7 run the real daemons and "
+             "mbms-loadgen, baseline and ours alternating round by round (see the method "
+             "below). Each figure shows the median of the per-round ratios and the median "
+             "times. Absolute times drift by 1.5x hour to hour on these VMs and other jobs "
+             "share them (load average in the machine table): compare ratios."
              % (machine.get("reps", "?"), machine.get("seconds_per_run", 0)))
     L.append("")
     L.append("| figure | ours | baseline | ratio | target | met? | machine |")
