@@ -151,19 +151,23 @@ void bmscd_drain(struct bmscd *d)
 		}
 	}
 	/* Records before the datagrams that follow them. A batch of push states
-	 * only joins the group commit (batch.c: one transaction for many
-	 * requests and acks, committed before any of its datagrams leaves);
-	 * any other batch flushes the group first, then commits (synced) and
-	 * sends at once. Datagrams keep the order the core made them in. */
+	 * joins the group commit (batch.c: one transaction for many requests
+	 * and acks, committed before any of its datagrams leaves); any other
+	 * batch flushes the group first, then commits (synced) and sends at
+	 * once, before the drain returns. Datagrams keep the order the core
+	 * made them in. */
 	if (d->db_failed) {
 		if (nsend)
 			log_error("state store failed: %zu MIKEY message(s) held back; none will be "
 				  "sent until a restart (a TS counter must never be reused)",
 				  nsend);
-	} else if (!durable && (nrec || !bmscd_batch_empty()) &&
-		   bmscd_batch_add(d, d->recs, nrec, d->sends, nsend)) {
+	} else if (nrec == 0 && nsend == 0) {
+		/* nothing to store or send (a 401, a status read) */
+	} else if (!durable && nrec && bmscd_batch_add(d, d->recs, nrec, d->sends, nsend)) {
 		/* taken: committed and sent with the group */
 	} else {
+		/* a synced batch, or datagrams without records (an MTK message the
+		 * SRTP stream's next packet relies on, stream.c): now, after the group */
 		bmscd_batch_flush(d);
 		if (nrec && !d->db_failed) {
 			if (bmscd_store_begin_batch(d->store, durable) != 0) {
