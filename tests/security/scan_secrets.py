@@ -30,6 +30,7 @@ import sys
 KEY_FILES = re.compile(r"\.(db|db-wal|db-shm|state|sqn)$")
 SKIP_SCAN = re.compile(r"\.(db|db-wal|db-shm|state|sqn|ini|tmp)$")
 HEX_RE = re.compile(r"^[0-9a-fA-F]{28,}$")
+RUN_RE = re.compile(r"[0-9A-Za-z+/=]{10,}")
 # Not secret: RAND travels in the clear (the B-TID is base64(RAND)@host).
 PUBLIC_COLUMNS = {"rand", "nonce", "btid", "impi", "service_id"}
 
@@ -121,9 +122,13 @@ def main():
     keys |= {k[:16] for k in keys if len(k) == 32} | {k[16:] for k in keys if len(k) == 32}
     # Short or trivial values would match by chance; keys are random bytes.
     keys = {k for k in keys if len(k) >= 8 and len(set(k)) > 2}
-    needles = set(texts)
+    # Keys are found inside runs of hex / base64 characters: every window of
+    # a key's encoded length in every run is looked up in a set (linear in
+    # the size of the logs, whatever the number of keys: 10,000 UEs).
+    by_len = {}
     for k in keys:
-        needles |= forms(k)
+        for f in forms(k):
+            by_len.setdefault(len(f), set()).add(f)
     scanned = 0
     for p in files:
         if SKIP_SCAN.search(p) or not os.path.isfile(p):
@@ -131,10 +136,17 @@ def main():
         with open(p, "rb") as f:
             text = f.read().decode("latin-1")
         scanned += 1
-        for n in needles:
-            if n and n in text:
-                print("scan_secrets: a secret (%s...) appears in %s" % (n[:6], p))
-                bad += 1
+        found = set()
+        for m in RUN_RE.finditer(text):
+            run = m.group(0)
+            for n, needles in by_len.items():
+                for i in range(len(run) - n + 1):
+                    if run[i:i + n] in needles:
+                        found.add(run[i:i + n])
+        found |= {t for t in texts if t and t in text}
+        for n in sorted(found):
+            print("scan_secrets: a secret (%s...) appears in %s" % (n[:6], p))
+            bad += 1
     print("secrets scan: %d key(s) and %d text secret(s) searched in %d file(s): %s"
           % (len(keys), len(texts), scanned, "CLEAN" if bad == 0 else "%d finding(s)" % bad))
     return 1 if bad else 0
