@@ -99,9 +99,9 @@ bsf_pid="" bmsc_pid="" ue4_pid=""
 ue_pids=()
 work=""
 keep_work=""
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
+# Stop our daemons (SIGTERM, then SIGKILL after 5 s) so that their traces
+# are complete; forget their PIDs so nothing is signalled twice.
+stop_daemons() {
 	local p pids=()
 	for p in "${ue_pids[@]}" $ue4_pid $bmsc_pid $bsf_pid; do
 		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null && pids+=("$p")
@@ -116,6 +116,12 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	ue_pids=() ue4_pid="" bmsc_pid="" bsf_pid=""
+}
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_daemons
 	if [ -n "$work" ] && [ -z "$keep_work" ]; then
 		rm -rf "$work"
 	fi
@@ -463,6 +469,9 @@ fi
 
 # ---------------------------------------------------------------------------
 printf '\n%sMessage flow%s\n' "$B" "$R"
+# The picture shows everything that happened: the daemons write their last
+# events (acks in flight, stream statistics) when they stop, so stop them first.
+stop_daemons
 refresh
 nevents=$(events | wc -l)
 title="mbmssec demo: bootstrap, registration, MSK request, push, rotation, missed key update, solicited pull, SRTP stream, unauthorised UE"
