@@ -32,7 +32,11 @@ def load(path):
             if not line:
                 continue
             try:
-                recs.append(json.loads(line))
+                rec = json.loads(line)
+                if not isinstance(rec, dict) or "kind" not in rec:
+                    rec = {"kind": "error", "provider": "?",
+                           "log": "line %d is not a record: %s" % (n, line[:200])}
+                recs.append(rec)
             except json.JSONDecodeError as e:
                 recs.append({"kind": "error", "provider": "?",
                              "log": "line %d is not JSON (%s): %s" % (n, e, line[:200])})
@@ -81,7 +85,7 @@ def main():
         f.pop("kind", None)
     machine = {k: v for k, v in machine.items() if k != "kind"}
     for r in recs:
-        if r["kind"] == "load":
+        if r.get("kind") == "load":
             machine["loadavg_end"] = r["loadavg_end"]
 
     result = {

@@ -123,6 +123,7 @@ done
 # the machine's load during the run: other processes share these VMs
 python3 -c 'import json,sys; print(json.dumps({"kind":"load","loadavg_end":sys.argv[1]}))' \
 	"$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')" >>"$raw"
+cp "$raw" "$rel/bench-raw.jsonl" # the providers' records, for a look afterwards
 python3 bench/report.py "$raw" "$out_json" "$out_md" "$(($(date +%s) - t_start))"
 log "wrote $out_md and $out_json in $(($(date +%s) - t_start)) s"
 exit $status
