@@ -63,6 +63,8 @@ static const char usage_text[] =
 	"                      default: the port of the previous invocation\n"
 	"  --listen SECONDS    then receive MSK messages and triggers this long\n"
 	"  --expect N          stop after N MSK installs (exit 3 if not reached)\n"
+	"  --expect-mtk N      stop after N verified MTK messages (exit 3 if not\n"
+	"                      reached); with --expect, stop when both are reached\n"
 	"  --drop-acks N       do not acknowledge the first N messages\n"
 	"  --drop-pushes N     ignore the first N MSK messages entirely\n"
 	"  --auto-request URL  answer a trigger with an MSK request (Key Number 0)\n"
@@ -93,14 +95,14 @@ struct opts {
 	bool tamper, replay, qop_auth, no_auth, trace;
 	int port, mtk_port;
 	double listen;
-	long expect, drop_acks, drop_pushes;
+	long expect, expect_mtk, drop_acks, drop_pushes;
 };
 
 static struct ue_state S;
 static struct opts O;
 static int g_sock = -1, g_mtk_sock = -1;
 static uint16_t g_port;
-static long g_installs;
+static long g_installs, g_mtk_rx;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -507,13 +509,24 @@ static void on_mtk_msg(const uint8_t *msg, size_t len)
 {
 	struct mbms_msg_info info;
 	int rc = mbms_ue_rx_mtk_msg(&S.ks, msg, len, &info);
-	if (rc)
+	if (rc) {
 		printf("rx mtk error %s\n", mbms_errname(rc));
-	else
+	} else {
 		printf("rx mtk msk=%08x mtk=%u ts=%u\n", info.msk_id, info.mtk_id, info.ts_counter);
+		g_mtk_rx++;
+	}
 	mbms_msg_info_wipe(&info);
 	fflush(stdout);
 	state_save();
+}
+
+/* --expect / --expect-mtk: what was asked for has come */
+static bool expectations_met(void)
+{
+	if (O.expect <= 0 && O.expect_mtk <= 0)
+		return false;
+	return (O.expect <= 0 || g_installs >= O.expect) &&
+	       (O.expect_mtk <= 0 || g_mtk_rx >= O.expect_mtk);
 }
 
 static void listen_loop(double seconds)
@@ -521,7 +534,7 @@ static void listen_loop(double seconds)
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		if (O.expect > 0 && g_installs >= O.expect)
+		if (expectations_met())
 			return;
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
@@ -602,6 +615,9 @@ static void parse(int argc, char **argv)
 			i++;
 		} else if (arg_is(argv, i, "--expect") && v) {
 			O.expect = atol(v);
+			i++;
+		} else if (arg_is(argv, i, "--expect-mtk") && v) {
+			O.expect_mtk = atol(v);
 			i++;
 		} else if (arg_is(argv, i, "--drop-acks") && v) {
 			O.drop_acks = atol(v);
@@ -712,7 +728,8 @@ int main(int argc, char **argv)
 	if (O.listen > 0 && (g_sock >= 0 || g_mtk_sock >= 0)) {
 		listen_loop(O.listen);
 		printf("installs: %ld\n", g_installs);
-		if (O.expect > 0 && g_installs < O.expect)
+		if ((O.expect > 0 && g_installs < O.expect) ||
+		    (O.expect_mtk > 0 && g_mtk_rx < O.expect_mtk))
 			ret = 3;
 	}
 	printf("keys:");

@@ -10,7 +10,8 @@
 # rotation and restart with state intact (no TS counter reused), no keys in
 # the logs or the --trace file, --help/--version/config errors with
 # file:line, SIGTERM exit 0.
-# Daemons listen on port 0; the test reads the ports from their logs.
+# Daemons listen on port 0; the test reads the ports from their logs. What
+# becomes true asynchronously is polled for (bounded), never slept for.
 set -u
 
 BIN=${MBMS_BIN:?MBMS_BIN must name the build bin directory}
@@ -53,8 +54,32 @@ for tool in curl python3; do
 	command -v $tool >/dev/null || fail "$tool is needed"
 done
 
-free_udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# N distinct free UDP ports for the UEs and the MTK destinations. Each UE
+# invocation binds its port again and nothing holds it in between, so they
+# come from below the kernel's ephemeral range: a port-0 bind elsewhere (a
+# restarted daemon's listener, another test running in parallel) can never
+# take one meanwhile. Falls back to ephemeral ports if that range is too low.
+free_udp_ports() {
+	python3 - "$1" <<'PYEOF'
+import random, socket, sys
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    lo = 32768
+out = []
+while len(out) < int(sys.argv[1]):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", random.randrange(max(10000, lo - 12000), lo) if lo > 11000 else 0))
+        p = s.getsockname()[1]
+        if p not in out:
+            out.append(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+print(" ".join(map(str, out)))
+PYEOF
 }
 
 BSF_HOST=bsf.mnc001.mcc001.pub.3gppnetwork.org
@@ -67,8 +92,8 @@ IMPI2=001010000000002@ims.mnc001.mcc001.3gppnetwork.org
 IMPI3=001010000000003@ims.mnc001.mcc001.3gppnetwork.org
 NEWS=urn:example:mbms:news
 PREMIUM=urn:example:mbms:premium
-MTK1=$(free_udp_port)
-MTK2=$(free_udp_port)
+read -r MTK1 MTK2 UE_PORT1 UE_PORT2 UE_PORT3 <<<"$(free_udp_ports 5)"
+[ -n "$UE_PORT3" ] || fail "no free UDP ports"
 
 # ---- bsfd ----
 cat >"$work/bsf.ini" <<EOF
@@ -118,9 +143,11 @@ url = $ZN
 secret = "$ZN_SECRET"
 
 [push]
+; give-up only ~29 s after the first transmission (0.7+1.4+2.8+8*3 s): a push
+; the test keeps unacknowledged stays pending however slow a loaded host is
 retransmit_initial = 700ms
 retransmit_max = 3s
-retransmit_count = 3
+retransmit_count = 10
 counter_block = 4
 
 [key_group "258"]
@@ -189,6 +216,29 @@ ue() { # $1 = ue number, then the command
 }
 field() { sed -n "s/^$1: //p" "$2"; }
 
+# Conditions that become true asynchronously (an ack processed by bmscd, a
+# background UE's socket bound) are polled, never slept for: wait_for SECS CMD
+# runs CMD every 50 ms until it succeeds, at most SECS seconds (generous:
+# loaded CI hosts, ASan builds); its status is CMD's last one.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+status_is() { [ "$(status_field "$1")" = "$2" ]; }
+log_has() { grep -q -- "$1" "$BLOG"; }
+# A background UE binds its UDP socket (then prints "port: N") before it
+# listens: datagrams sent after that line wait in its socket.
+ue_bound() {
+	local f
+	for f in "$@"; do
+		grep -q '^port: ' "$f" 2>/dev/null || return 1
+	done
+}
+
 # ---- command line ----
 "$BMSCD" --help | grep -q 'bmscd ctl' || fail "--help"
 "$BMSCD" --version | grep -q '^bmscd ' || fail "--version"
@@ -231,7 +281,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$KM/announcement/urn%3Aexample%3A
 pass "announcement: keyManagementServer $FQDN:$KM_PORT, Key Domain, MSKID ...0000, session; 404 unknown"
 
 # ---- register: per-item codes ----
-ue 1 register --bmsc "$KM" --port 0 --service "$NEWS" --service "$PREMIUM" \
+ue 1 register --bmsc "$KM" --port "$UE_PORT1" --service "$NEWS" --service "$PREMIUM" \
 	--service urn:example:mbms:unknown >"$work/out" || fail "register"
 grep -q "^http: 200$" "$work/out" || fail "register: $(cat "$work/out")"
 grep -q "^rspauth: ok$" "$work/out" || fail "register: rspauth not ok"
@@ -240,9 +290,9 @@ grep -q "^item: $PREMIUM 403$" "$work/out" || fail "register premium (not subscr
 grep -q "^item: urn:example:mbms:unknown 404$" "$work/out" || fail "register unknown"
 grep -q "register impi=$IMPI1 btid=.* 200 (3 service(s): 1 ok, 1 403, 1 404)" "$BLOG" ||
 	fail "no outcome log line for the registration"
-ue 2 register --bmsc "$KM" --port 0 --service "$NEWS" --service "$PREMIUM" >"$work/out" || fail "register 2"
+ue 2 register --bmsc "$KM" --port "$UE_PORT2" --service "$NEWS" --service "$PREMIUM" >"$work/out" || fail "register 2"
 grep -q "^item: $PREMIUM 200$" "$work/out" || fail "UE2 premium: $(cat "$work/out")"
-ue 3 register --bmsc "$KM" --port 0 --service urn:example:mbms:unknown >"$work/out" || fail "register 3"
+ue 3 register --bmsc "$KM" --port "$UE_PORT3" --service urn:example:mbms:unknown >"$work/out" || fail "register 3"
 pass "register: 200 with items 200 / 403 (not subscribed) / 404 (unknown), rspauth over the body"
 
 # ---- basic MSK request + push + ack ----
@@ -252,9 +302,8 @@ grep -q "^item: 01020000 200$" "$work/out" || fail "item of Key Number 0: $(cat 
 CUR=$(sed -n 's/^rx msk \(0102[0-9a-f]*\) .*ack=sent$/\1/p' "$work/out" | head -n1)
 [ -n "$CUR" ] || fail "no acknowledged push: $(cat "$work/out")"
 [ "$CUR" = "$(status_field 'j["key_groups"][0]["current_msk_id"]')" ] || fail "pushed MSK is not the current one"
-sleep 0.3
-[ "$(status_field 'j["pushes"]["acked"]')" = 1 ] || fail "ack not recorded: $(ctl status)"
-grep -q "push msk $CUR impi=$IMPI1 from 127.0.0.1:[0-9]*: acked" "$BLOG" || fail "no ack log line"
+wait_for 20 status_is 'j["pushes"]["acked"]' 1 || fail "ack not recorded: $(ctl status)"
+wait_for 20 log_has "push msk $CUR impi=$IMPI1 from 127.0.0.1:[0-9]*: acked" || fail "no ack log line"
 pass "basic MSK request: item ...0000 = 200, MIKEY push of $CUR, verification accepted"
 
 # ---- retransmission when the ack is lost ----
@@ -264,12 +313,11 @@ grep -c "^rx msk $CUR " "$work/out" | grep -q '^2$' || fail "not two transmissio
 ts1=$(sed -n "s/^rx msk $CUR ts=\([0-9]*\) .*ack=dropped$/\1/p" "$work/out")
 ts2=$(sed -n "s/^rx msk $CUR ts=\([0-9]*\) .*ack=sent$/\1/p" "$work/out")
 [ -n "$ts1" ] && [ -n "$ts2" ] && [ "$ts2" -gt "$ts1" ] || fail "retransmission counter $ts1 -> $ts2"
-sleep 0.3
-[ "$(status_field 'j["pushes"]["retransmitted"] >= 1')" = True ] || fail "retransmission not counted"
+wait_for 20 status_is 'j["pushes"]["retransmitted"] >= 1' True || fail "retransmission not counted"
 pass "lost ack: retransmitted with a fresh TS counter ($ts1 -> $ts2), then acked"
 
 # ---- MTK messages ----
-ue 1 listen --mtk-port "$MTK1" --listen 2.5 >"$work/out" || fail "mtk listen"
+ue 1 listen --mtk-port "$MTK1" --listen 15 --expect-mtk 1 >"$work/out" || fail "mtk listen: $(cat "$work/out")"
 grep -q "^rx mtk msk=$CUR mtk=1 ts=" "$work/out" || fail "no MTK message under $CUR: $(cat "$work/out")"
 pass "MTK messages under the current MSK reach the session's destinations"
 
@@ -282,7 +330,7 @@ p2=$!
 ue 3 listen --listen 4 >"$work/rot3" &
 p3=$!
 bg_pids="$p1 $p2 $p3"
-sleep 0.5
+wait_for 20 ue_bound "$work/rot1" "$work/rot2" "$work/rot3" || fail "UEs not listening"
 ctl rotate --key-group 258 >"$work/rot" || fail "ctl rotate"
 NEXT=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["next_msk_id"])' <"$work/rot")
 wait $p1 || fail "UE1 did not get the next MSK: $(cat "$work/rot1")"
@@ -300,7 +348,7 @@ pass "rotation: next MSK $NEXT pushed to both registered UEs, not to the third; 
 ue 1 listen --auto-request "$KM" --listen 10 --expect 1 >"$work/sol" &
 p1=$!
 bg_pids=$p1
-sleep 0.5
+wait_for 20 ue_bound "$work/sol" || fail "UE1 not listening"
 ctl solicit --service "$NEWS" >"$work/soljson" || fail "ctl solicit"
 grep -q '"registered_ues":2' "$work/soljson" || fail "solicit: $(cat "$work/soljson")"
 wait $p1 || fail "solicited pull did not end in a push: $(cat "$work/sol")"
@@ -318,7 +366,7 @@ p2=$!
 ue 1 listen --listen 10 --expect 1 >"$work/dereg1" &
 p1=$!
 bg_pids="$p1 $p2"
-sleep 0.5
+wait_for 20 ue_bound "$work/dereg1" "$work/dereg2" || fail "UEs not listening"
 ctl rotate --key-group 258 >/dev/null || fail "rotate (switch)"
 ctl rotate --key-group 258 >"$work/rot" || fail "rotate (next)"
 NEXT2=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["next_msk_id"])' <"$work/rot")
@@ -387,41 +435,67 @@ pass "Digest: nc replay 401, tampered auth-int body 401, qop=auth 401, curl --di
 
 # ---- kill -9 during a rotation, restart ----
 # The requests above did not listen: their pushes are still retransmitted.
-# Let UE1 take (and ack) them first, so that what follows is only the rotation.
-for _ in $(seq 1 12); do
-	[ "$(status_field 'j["pending_pushes"]')" = 0 ] && break
-	ue 1 listen --listen 1 >/dev/null
+# Let UE1 take (and ack) them first, so that what follows is only the rotation
+# (each round waits for one transmission of every pending push: they come at
+# most retransmit_max apart).
+for _ in $(seq 1 8); do
+	n=$(status_field 'j["pending_pushes"]')
+	[ "$n" = 0 ] && break
+	ue 1 listen --listen 5 --expect "$n" >/dev/null
 done
-[ "$(status_field 'j["pending_pushes"]')" = 0 ] || fail "pushes still pending: $(ctl status)"
-ue 1 listen --drop-acks 1 --listen 25 --expect 2 >"$work/k9" &
+wait_for 10 status_is 'j["pending_pushes"]' 0 || fail "pushes still pending: $(ctl status)"
+# No ack can reach bmscd for the rotation's push until the restart: UE1 takes
+# the first transmission without acknowledging it and exits (so nothing of it
+# is listening while bmscd retransmits). bmscd commits the push row before the
+# datagram leaves, and gives up only after ~29 s: at the kill -9 the push is
+# pending, by construction and not by timing.
+ue 1 listen --drop-acks 1000 --listen 25 --expect 1 >"$work/k9" &
 p1=$!
 bg_pids=$p1
-sleep 0.5
+wait_for 20 ue_bound "$work/k9" || fail "UE1 not listening"
 ctl rotate --key-group 258 >/dev/null || fail "rotate (switch)"
 ctl rotate --key-group 258 >"$work/rot" || fail "rotate before kill"
 KNEXT=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["next_msk_id"])' <"$work/rot")
 KCUR=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["current_msk_id"])' <"$work/rot")
-for _ in $(seq 1 50); do
-	grep -q "ack=dropped" "$work/k9" && break
-	sleep 0.1
-done
-grep -q "^rx msk $KNEXT .*ack=dropped" "$work/k9" || fail "no first push before kill: $(cat "$work/k9")"
+wait $p1 || fail "no first push before kill: $(cat "$work/k9")"
+bg_pids=""
+grep -q "^rx msk $KNEXT .*ack=dropped" "$work/k9" || fail "no first push of $KNEXT before kill: $(cat "$work/k9")"
+grep -q "ack=sent" "$work/k9" && fail "UE1 acknowledged before the kill: $(cat "$work/k9")"
+ts_before=$(sed -n "s/^rx msk $KNEXT ts=\([0-9]*\) .*/\1/p" "$work/k9")
+wait_for 10 status_is 'j["pending_pushes"] >= 1' True || fail "no pending push before kill -9: $(ctl status)"
 kill -9 "$bmsc_pid"
 wait "$bmsc_pid" 2>/dev/null
 bmsc_pid=""
+KLOG=$BLOG
+# the highest TS counter (UE1's MUK: pushes and triggers) the killed bmscd logged
+# for UE1; it went on retransmitting into the void until the kill
+ts_sent=$(sed -n "s/.*\(push msk\|trigger kg\) [0-9a-f]* impi=$IMPI1 to .*: sent ts=\([0-9]*\) .*/\2/p" "$KLOG" | sort -n | tail -n1)
+[ -n "$ts_sent" ] && [ "$ts_sent" -ge "$ts_before" ] || fail "no transmission to UE1 in the log ($ts_sent)"
+# UE1 listens again, now acknowledging, before bmscd resumes the push
+ue 1 listen --listen 25 --expect 1 >"$work/k9b" &
+p1=$!
+bg_pids=$p1
+wait_for 20 ue_bound "$work/k9b" || fail "UE1 not listening"
 start_bmscd
 grep -q "1 push(es) to resume" "$BLOG" || fail "the pending push was not restored"
 [ "$(status_field 'j["key_groups"][0]["current_msk_id"]')" = "$KCUR" ] || fail "current MSK changed across kill -9"
 [ "$(status_field 'j["key_groups"][0]["next_msk_id"]')" = "$KNEXT" ] || fail "next MSK changed across kill -9"
 [ "$(status_field 'j["registered_ues"]')" = 2 ] || fail "registrations lost: $(ctl status)"
 [ "$(status_field 'j["services"][0]["registered_ues"]')" = 1 ] || fail "news registrations: $(ctl status)"
+wait $p1 || fail "no retransmission after the restart: $(cat "$work/k9b")"
+bg_pids=""
+grep -q "^rx msk $KNEXT .*ack=sent" "$work/k9b" || fail "retransmission of $KNEXT after restart: $(cat "$work/k9b")"
+grep -q "^rx error" "$work/k9" "$work/k9b" &&
+	fail "the UE refused a message after the restart (counter reused?): $(cat "$work/k9" "$work/k9b")"
+ts_after=$(sed -n "s/^rx msk $KNEXT ts=\([0-9]*\) .*ack=sent$/\1/p" "$work/k9b" | head -n1)
+[ -n "$ts_after" ] && [ "$ts_after" -gt "$ts_sent" ] ||
+	fail "TS counter after the restart ($ts_after) not above the last one before it ($ts_sent)"
+wait_for 20 log_has "push msk $KNEXT impi=$IMPI1 from 127.0.0.1:[0-9]*: acked" ||
+	fail "the resumed push was not acked: $(ctl status)"
+wait_for 20 status_is 'j["pending_pushes"]' 0 || fail "pushes still pending after the ack: $(ctl status)"
 ue 1 msk-request --bmsc "$KM" --msk 01020000 >"$work/out2" || fail "request after restart"
 grep -q "^http: 200$" "$work/out2" || fail "request after restart: $(cat "$work/out2")"
-wait $p1 || fail "no retransmission after the restart: $(cat "$work/k9")"
-bg_pids=""
-grep -q "^rx msk $KNEXT .*ack=sent" "$work/k9" || fail "retransmission of $KNEXT after restart: $(cat "$work/k9")"
-grep -q "^rx error" "$work/k9" && fail "the UE refused a message after the restart (counter reused?): $(cat "$work/k9")"
-pass "kill -9 during rotation: same MSKs ($KCUR, $KNEXT), registrations, push resumed with a fresh counter"
+pass "kill -9 during rotation: same MSKs ($KCUR, $KNEXT), registrations, pending push resumed with a fresh counter ($ts_before, last $ts_sent before the kill -> $ts_after) and acked"
 
 # ---- qop=auth as configured ----
 stop_bmscd
