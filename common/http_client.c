@@ -15,6 +15,12 @@ static CURLcode g_curl_init_rc;
 
 static void curl_init_once(void) { g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+int mbmsd_curl_init(void)
+{
+	pthread_once(&g_curl_once, curl_init_once);
+	return g_curl_init_rc == CURLE_OK ? 0 : -1;
+}
+
 struct ctx {
 	struct mbmsd_http_exchange *ex;
 	size_t max_body;
@@ -52,7 +58,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 }
 
 /* Copy a header's value (blanks and CRLF trimmed) when it fits. */
-static bool header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+bool mbmsd_http_header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
 {
 	size_t nn = strlen(name);
 	if (n <= nn || strncasecmp(line, name, nn) != 0 || line[nn] != ':')
@@ -84,13 +90,13 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
 		return n;
 	}
 	char tmp[MBMS_GBA_AUTH_MAX];
-	if (!ex->www_auth[0] && header_value(line, n, "WWW-Authenticate", tmp, sizeof(tmp)) &&
+	if (!ex->www_auth[0] && mbmsd_http_header_value(line, n, "WWW-Authenticate", tmp, sizeof(tmp)) &&
 	    strncasecmp(tmp, "Digest", 6) == 0)
 		memcpy(ex->www_auth, tmp, strlen(tmp) + 1);
-	else if (header_value(line, n, "Authentication-Info", ex->auth_info, sizeof(ex->auth_info)))
+	else if (mbmsd_http_header_value(line, n, "Authentication-Info", ex->auth_info, sizeof(ex->auth_info)))
 		ex->has_auth_info = true;
 	else
-		header_value(line, n, "Content-Type", ex->content_type, sizeof(ex->content_type));
+		mbmsd_http_header_value(line, n, "Content-Type", ex->content_type, sizeof(ex->content_type));
 	return n;
 }
 

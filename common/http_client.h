@@ -33,4 +33,13 @@ void mbmsd_http_exchange_free(struct mbmsd_http_exchange *ex);
 /* true when the Content-Type's media type (before any ';') is `type`. */
 bool mbmsd_http_media_type_is(const char *content_type, const char *type);
 
+/* curl_global_init once per process (thread-safe); 0 or -1. */
+int mbmsd_curl_init(void);
+
+/* When the header line (as libcurl hands it over) is NAME: value, copy the
+ * value, blanks and CRLF trimmed, into out; false when another header or the
+ * value does not fit in cap bytes with its NUL. */
+bool mbmsd_http_header_value(const char *line, size_t n, const char *name, char *out,
+			     size_t cap);
+
 #endif

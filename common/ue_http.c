@@ -1,19 +1,14 @@
 /* One HTTP request for mbms-ue with libcurl (see ue_http.h). */
 #include "ue_http.h"
+#include "http_client.h"
 
 #include "mbmssec/crypto.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static CURLcode g_init_rc;
-
-static void init_once(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 struct ctx {
 	struct mbmsd_ue_http_result *r;
@@ -51,28 +46,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-/* A header's value, blanks and CRLF trimmed, when the name matches and it fits. */
-static bool value_of(const char *line, size_t n, const char *name, char *out, size_t cap)
-{
-	size_t nn = strlen(name);
-	if (n <= nn || strncasecmp(line, name, nn) != 0 || line[nn] != ':')
-		return false;
-	const char *v = line + nn + 1;
-	size_t vn = n - nn - 1;
-	while (vn && (*v == ' ' || *v == '\t')) {
-		v++;
-		vn--;
-	}
-	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' ' ||
-		      v[vn - 1] == '\t'))
-		vn--;
-	if (vn >= cap)
-		return false;
-	memcpy(out, v, vn);
-	out[vn] = '\0';
-	return true;
-}
-
 static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
 {
 	struct ctx *c = user;
@@ -85,15 +58,15 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
 		return n;
 	}
 	char tmp[MBMSD_UE_HTTP_HEADER_MAX];
-	if (value_of(line, n, "WWW-Authenticate", tmp, sizeof(tmp))) {
+	if (mbmsd_http_header_value(line, n, "WWW-Authenticate", tmp, sizeof(tmp))) {
 		if (!r->has_www_authenticate && strncasecmp(tmp, "Digest", 6) == 0) {
 			memcpy(r->www_authenticate, tmp, strlen(tmp) + 1);
 			r->has_www_authenticate = true;
 		}
-	} else if (value_of(line, n, "Authentication-Info", r->authentication_info,
+	} else if (mbmsd_http_header_value(line, n, "Authentication-Info", r->authentication_info,
 			    sizeof(r->authentication_info))) {
 		r->has_authentication_info = true;
-	} else if (value_of(line, n, "Content-Type", r->content_type, sizeof(r->content_type))) {
+	} else if (mbmsd_http_header_value(line, n, "Content-Type", r->content_type, sizeof(r->content_type))) {
 		r->has_content_type = true;
 	}
 	return n;
@@ -131,8 +104,7 @@ int mbmsd_ue_http(const char *method, const char *url, const char *const *header
 		  size_t err_cap)
 {
 	memset(out, 0, sizeof(*out));
-	pthread_once(&g_once, init_once);
-	if (g_init_rc != CURLE_OK) {
+	if (mbmsd_curl_init() != 0) {
 		snprintf(err, err_cap, "libcurl initialisation failed");
 		return -1;
 	}
