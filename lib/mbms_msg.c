@@ -7,6 +7,13 @@
 
 #include <string.h>
 
+#define TRY(expr)                                                                                  \
+	do {                                                                                       \
+		int try_rc_ = (expr);                                                              \
+		if (try_rc_ < 0)                                                                   \
+			return try_rc_;                                                            \
+	} while (0)
+
 /* Largest KEMAC encr data the profile can carry: one KEY sub-payload of an
  * MTK message is 43 bytes; anything longer is a length it does not allow. */
 #define MAX_KEY_DATA 64
@@ -32,55 +39,75 @@ const char *mbms_msg_kind_name(enum mbms_msg_kind kind)
  * message (its HMAC-SHA-1 states, kdf.h keyctx) and serves the two or three
  * keys the message needs: the PRF then never re-keys HMAC (perf-notes.md,
  * docs/benchmarks.md). An inkey too long for a keyctx (no MBMS key is) goes
- * the generic way. Nothing outlives the call: inkey_close wipes. */
+ * the generic way. Nothing outlives the call: inkey_close wipes what it
+ * prepared. The _keyed entry points borrow a keyctx the caller prepared
+ * once (a BM-SC per pending push, a UE per MUK) and skip the preparation. */
 struct msg_inkey {
-	bool prepared;
-	const uint8_t *raw; /* when not prepared */
+	const struct mbms_mikey_keyctx *ctx; /* NULL: raw */
+	const uint8_t *raw;
 	size_t raw_len;
-	struct mbms_mikey_keyctx ctx;
+	bool owned; /* own was prepared here and is wiped by inkey_close */
+	struct mbms_mikey_keyctx own;
 };
 
 static int inkey_open(struct msg_inkey *k, const uint8_t *inkey, size_t inkey_len)
 {
 	k->raw = inkey;
 	k->raw_len = inkey_len;
-	k->prepared = inkey_len <= MBMS_MIKEY_KEYCTX_MAX_INKEY;
-	if (!k->prepared)
+	k->ctx = NULL;
+	k->owned = false;
+	if (inkey_len > MBMS_MIKEY_KEYCTX_MAX_INKEY)
 		return 0;
-	return mbms_mikey_keyctx_init(&k->ctx, inkey, inkey_len);
+	int rc = mbms_mikey_keyctx_init(&k->own, inkey, inkey_len);
+	if (rc)
+		return rc;
+	k->owned = true;
+	k->ctx = &k->own;
+	return 0;
+}
+
+/* A caller's prepared inkey: borrowed, never wiped here. */
+static int inkey_borrow(struct msg_inkey *k, const struct mbms_mikey_keyctx *ctx)
+{
+	if (!ctx || ctx->npieces == 0 || ctx->npieces > MBMS_MIKEY_KEYCTX_MAX_PIECES)
+		return MBMS_EINVAL;
+	k->raw = NULL;
+	k->raw_len = 0;
+	k->ctx = ctx;
+	k->owned = false;
+	return 0;
 }
 
 static void inkey_close(struct msg_inkey *k)
 {
-	if (k->prepared)
-		mbms_mikey_keyctx_wipe(&k->ctx);
+	if (k->owned)
+		mbms_mikey_keyctx_wipe(&k->own);
+	k->owned = false;
+	k->ctx = NULL;
 }
 
 static int msg_key(const struct msg_inkey *k, uint32_t constant, uint32_t csb_id,
 		   const uint8_t *rand, size_t rand_len, uint8_t *out, size_t out_len)
 {
-	if (k->prepared)
-		return mbms_mikey_msg_key_keyed(&k->ctx, constant, csb_id, rand, rand_len, out,
+	if (k->ctx)
+		return mbms_mikey_msg_key_keyed(k->ctx, constant, csb_id, rand, rand_len, out,
 						out_len);
 	return mbms_mikey_msg_key(k->raw, k->raw_len, constant, csb_id, rand, rand_len, out,
 				  out_len);
 }
 
-int mbms_kemac_seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_off,
-		    const uint8_t *inkey, size_t inkey_len, uint32_t csb_id, const uint8_t *rand,
-		    size_t rand_len, uint64_t ts)
+static int seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_off,
+		const struct msg_inkey *ik, uint32_t csb_id, const uint8_t *rand, size_t rand_len,
+		uint64_t ts)
 {
-	if (!msg || !inkey || !inkey_len || (!rand && rand_len) || encr_off + encr_len > mac_off)
-		return MBMS_EINVAL;
 	struct mbms_mikey_msg_keys k;
-	struct msg_inkey ik;
 	uint8_t iv[MBMS_AES_BLOCK_LEN];
-	int rc = inkey_open(&ik, inkey, inkey_len);
-	if (rc == 0 && encr_len) {
-		rc = msg_key(&ik, MBMS_MIKEY_CONST_ENCR, csb_id, rand, rand_len, k.encr,
+	int rc = 0;
+	if (encr_len) {
+		rc = msg_key(ik, MBMS_MIKEY_CONST_ENCR, csb_id, rand, rand_len, k.encr,
 			     sizeof(k.encr));
 		if (rc == 0)
-			rc = msg_key(&ik, MBMS_MIKEY_CONST_SALT, csb_id, rand, rand_len, k.salt,
+			rc = msg_key(ik, MBMS_MIKEY_CONST_SALT, csb_id, rand, rand_len, k.salt,
 				     sizeof(k.salt));
 		if (rc == 0)
 			rc = mbms_mikey_aes_cm_iv(k.salt, csb_id, ts, iv);
@@ -89,14 +116,38 @@ int mbms_kemac_seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_o
 					     encr_len);
 	}
 	if (rc == 0)
-		rc = msg_key(&ik, MBMS_MIKEY_CONST_AUTH, csb_id, rand, rand_len, k.auth,
+		rc = msg_key(ik, MBMS_MIKEY_CONST_AUTH, csb_id, rand, rand_len, k.auth,
 			     sizeof(k.auth));
 	if (rc == 0)
 		rc = mbms_hmac_sha1(k.auth, sizeof(k.auth), msg, mac_off, msg + mac_off);
-	inkey_close(&ik);
 	mbms_wipe(&k, sizeof(k));
 	mbms_wipe(iv, sizeof(iv));
 	return rc;
+}
+
+int mbms_kemac_seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_off,
+		    const uint8_t *inkey, size_t inkey_len, uint32_t csb_id, const uint8_t *rand,
+		    size_t rand_len, uint64_t ts)
+{
+	if (!msg || !inkey || !inkey_len || (!rand && rand_len) || encr_off + encr_len > mac_off)
+		return MBMS_EINVAL;
+	struct msg_inkey ik;
+	int rc = inkey_open(&ik, inkey, inkey_len);
+	if (rc == 0)
+		rc = seal(msg, encr_off, encr_len, mac_off, &ik, csb_id, rand, rand_len, ts);
+	inkey_close(&ik);
+	return rc;
+}
+
+int mbms_kemac_seal_keyed(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_off,
+			  const struct mbms_mikey_keyctx *inkey, uint32_t csb_id,
+			  const uint8_t *rand, size_t rand_len, uint64_t ts)
+{
+	struct msg_inkey ik;
+	if (!msg || (!rand && rand_len) || encr_off + encr_len > mac_off ||
+	    inkey_borrow(&ik, inkey))
+		return MBMS_EINVAL;
+	return seal(msg, encr_off, encr_len, mac_off, &ik, csb_id, rand, rand_len, ts);
 }
 
 /* ---- builders ---- */
@@ -123,8 +174,9 @@ static int put_mbms_hdr(struct mbms_mikey_writer *w, uint8_t data_type, bool v, 
 
 /* 5.2 / 5.3: HDR, EXT(MSK key ID), T, RAND, IDi, IDr, KEMAC. key == NULL
  * builds the trigger (encr data len 0). */
-static int build_muk_msg(const struct mbms_msk_msg_in *in, const struct mbms_mikey_key *key,
-			 uint8_t *out, size_t cap, size_t *out_len)
+static int build_muk_msg(const struct mbms_msk_msg_in *in, const struct msg_inkey *ik,
+			 const struct mbms_mikey_key *key, uint8_t *out, size_t cap,
+			 size_t *out_len)
 {
 	uint8_t key_id[MBMS_PROFILE_MSK_KEY_ID_LEN];
 	struct mbms_mikey_writer w;
@@ -149,8 +201,8 @@ static int build_muk_msg(const struct mbms_msk_msg_in *in, const struct mbms_mik
 		rc = mbms_mikey_put_key(&kw, key);
 	}
 	if (rc == 0)
-		rc = mbms_kemac_seal(out, encr_off, encr_len, mac_off, in->muk, in->muk_len,
-				     in->msk_id, in->rand, sizeof(in->rand), in->ts_counter);
+		rc = seal(out, encr_off, encr_len, mac_off, ik, in->msk_id, in->rand,
+			  sizeof(in->rand), in->ts_counter);
 	if (rc) {
 		mbms_wipe(out, w.len < cap ? w.len : cap);
 		return rc;
@@ -159,17 +211,16 @@ static int build_muk_msg(const struct mbms_msk_msg_in *in, const struct mbms_mik
 	return 0;
 }
 
+/* Everything but the MUK, which the raw and the keyed entry points check. */
 static int muk_in_ok(const struct mbms_msk_msg_in *in, const uint8_t *out, const size_t *out_len)
 {
-	return in && out && out_len && in->muk && in->muk_len && id_ok(in->idi, in->idi_len) &&
-	       id_ok(in->idr, in->idr_len);
+	return in && out && out_len && id_ok(in->idi, in->idi_len) && id_ok(in->idr, in->idr_len);
 }
 
-int mbms_msk_msg_build(const struct mbms_msk_msg_in *in, uint8_t *out, size_t cap,
-		       size_t *out_len)
+/* The MSK message under an opened inkey (in checked by the caller). */
+static int msk_msg(const struct mbms_msk_msg_in *in, const struct msg_inkey *ik, uint8_t *out,
+		   size_t cap, size_t *out_len)
 {
-	if (!muk_in_ok(in, out, out_len) || !in->msk || mbms_msk_id_key_number(in->msk_id) == 0)
-		return MBMS_EINVAL;
 	uint8_t vf[2], vt[2];
 	mbms_put_be16(vf, in->vf);
 	mbms_put_be16(vt, in->vt);
@@ -183,15 +234,57 @@ int mbms_msk_msg_build(const struct mbms_msk_msg_in *in, uint8_t *out, size_t ca
 		.vt = vt,
 		.vt_len = sizeof(vt),
 	};
-	return build_muk_msg(in, &key, out, cap, out_len);
+	return build_muk_msg(in, ik, &key, out, cap, out_len);
+}
+
+int mbms_msk_msg_build(const struct mbms_msk_msg_in *in, uint8_t *out, size_t cap,
+		       size_t *out_len)
+{
+	if (!muk_in_ok(in, out, out_len) || !in->muk || !in->muk_len || !in->msk ||
+	    mbms_msk_id_key_number(in->msk_id) == 0)
+		return MBMS_EINVAL;
+	struct msg_inkey ik;
+	int rc = inkey_open(&ik, in->muk, in->muk_len);
+	if (rc == 0)
+		rc = msk_msg(in, &ik, out, cap, out_len);
+	inkey_close(&ik);
+	return rc;
+}
+
+int mbms_msk_msg_build_keyed(const struct mbms_msk_msg_in *in,
+			     const struct mbms_mikey_keyctx *muk, uint8_t *out, size_t cap,
+			     size_t *out_len)
+{
+	struct msg_inkey ik;
+	if (!muk_in_ok(in, out, out_len) || !in->msk || mbms_msk_id_key_number(in->msk_id) == 0 ||
+	    inkey_borrow(&ik, muk))
+		return MBMS_EINVAL;
+	return msk_msg(in, &ik, out, cap, out_len);
 }
 
 int mbms_trigger_build(const struct mbms_msk_msg_in *in, uint8_t *out, size_t cap,
 		       size_t *out_len)
 {
-	if (!muk_in_ok(in, out, out_len) || mbms_msk_id_key_number(in->msk_id) != 0)
+	if (!muk_in_ok(in, out, out_len) || !in->muk || !in->muk_len ||
+	    mbms_msk_id_key_number(in->msk_id) != 0)
 		return MBMS_EINVAL;
-	return build_muk_msg(in, NULL, out, cap, out_len);
+	struct msg_inkey ik;
+	int rc = inkey_open(&ik, in->muk, in->muk_len);
+	if (rc == 0)
+		rc = build_muk_msg(in, &ik, NULL, out, cap, out_len);
+	inkey_close(&ik);
+	return rc;
+}
+
+int mbms_trigger_build_keyed(const struct mbms_msk_msg_in *in,
+			     const struct mbms_mikey_keyctx *muk, uint8_t *out, size_t cap,
+			     size_t *out_len)
+{
+	struct msg_inkey ik;
+	if (!muk_in_ok(in, out, out_len) || mbms_msk_id_key_number(in->msk_id) != 0 ||
+	    inkey_borrow(&ik, muk))
+		return MBMS_EINVAL;
+	return build_muk_msg(in, &ik, NULL, out, cap, out_len);
 }
 
 /* 5.5: HDR, EXT(MTK key ID), T, RAND, KEMAC(TEK+SALT, SPI). */
@@ -264,32 +357,55 @@ static int verification_mac(const struct msg_inkey *muk, const struct mbms_acked
 }
 
 /* 5.4 + 10.2: HDR(data type 1, V 0, same CSB ID), T(same value), V. */
-int mbms_verification_build(const uint8_t *muk, size_t muk_len, const struct mbms_acked *acked,
-			    uint8_t *out, size_t cap, size_t *out_len)
+static int verification(const struct msg_inkey *ik, const struct mbms_acked *acked, uint8_t *out,
+			size_t cap, size_t *out_len)
 {
-	if (!muk || !muk_len || !out || !out_len)
-		return MBMS_EINVAL;
-	if (!acked)
-		return MBMS_ENOACKED;
-	if ((!acked->idi && acked->idi_len) || (!acked->idr && acked->idr_len))
-		return MBMS_EINVAL;
 	struct mbms_mikey_writer w;
 	size_t mac_off = 0;
 	mbms_mikey_writer_init(&w, out, cap);
 	put_mbms_hdr(&w, MBMS_MIKEY_DT_PSK_VERIFY, false, acked->csb_id);
 	mbms_mikey_put_t(&w, MBMS_MIKEY_TS_COUNTER, acked->ts_counter);
 	int rc = mbms_mikey_put_v(&w, MBMS_MIKEY_MAC_HMAC_SHA1_160, &mac_off);
-	if (rc == 0) {
-		struct msg_inkey ik;
-		rc = inkey_open(&ik, muk, muk_len);
-		if (rc == 0)
-			rc = verification_mac(&ik, acked, out, mac_off, out + mac_off);
-		inkey_close(&ik);
-	}
+	if (rc == 0)
+		rc = verification_mac(ik, acked, out, mac_off, out + mac_off);
 	if (rc)
 		return rc;
 	*out_len = w.len;
 	return 0;
+}
+
+static int acked_ok(const struct mbms_acked *acked)
+{
+	if (!acked)
+		return MBMS_ENOACKED;
+	if ((!acked->idi && acked->idi_len) || (!acked->idr && acked->idr_len))
+		return MBMS_EINVAL;
+	return 0;
+}
+
+int mbms_verification_build(const uint8_t *muk, size_t muk_len, const struct mbms_acked *acked,
+			    uint8_t *out, size_t cap, size_t *out_len)
+{
+	if (!muk || !muk_len || !out || !out_len)
+		return MBMS_EINVAL;
+	TRY(acked_ok(acked));
+	struct msg_inkey ik;
+	int rc = inkey_open(&ik, muk, muk_len);
+	if (rc == 0)
+		rc = verification(&ik, acked, out, cap, out_len);
+	inkey_close(&ik);
+	return rc;
+}
+
+int mbms_verification_build_keyed(const struct mbms_mikey_keyctx *muk,
+				  const struct mbms_acked *acked, uint8_t *out, size_t cap,
+				  size_t *out_len)
+{
+	struct msg_inkey ik;
+	if (!out || !out_len || inkey_borrow(&ik, muk))
+		return MBMS_EINVAL;
+	TRY(acked_ok(acked));
+	return verification(&ik, acked, out, cap, out_len);
 }
 
 /* ---- receiving: step 1, structure and profile (clear parts) ---- */
@@ -311,13 +427,6 @@ static int expect(const struct mbms_mikey_msg *m, size_t i, uint8_t type)
 		return MBMS_EMISSING;
 	return m->p[i].type == type ? 0 : MBMS_EUNEXPECTED;
 }
-
-#define TRY(expr)                                                                                  \
-	do {                                                                                       \
-		int try_rc_ = (expr);                                                              \
-		if (try_rc_ < 0)                                                                   \
-			return try_rc_;                                                            \
-	} while (0)
 
 /* T of type COUNTER only (10.6). */
 static int take_t(const struct mbms_mikey_payload *pl, struct mbms_msg_info *info)
@@ -591,20 +700,31 @@ static int authenticate(const uint8_t *msg, const struct msg_inkey *ik,
 	return 0;
 }
 
-int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, size_t inkey_len,
-			  const struct mbms_acked *acked, struct mbms_msg_info *info)
+/* The argument checks both authenticate entry points share. */
+static int auth_args_ok(const uint8_t *msg, size_t len, const struct mbms_msg_info *info)
 {
-	struct msg_inkey ik;
-	if (!msg || !info || !inkey || !inkey_len || info->mac_len != MBMS_SHA1_LEN ||
-	    info->mac_off > len || info->mac_off + info->mac_len > len ||
-	    info->mac != msg + info->mac_off)
-		return MBMS_EINVAL;
+	return msg && info && info->mac_len == MBMS_SHA1_LEN && info->mac_off <= len &&
+	       info->mac_off + info->mac_len <= len && info->mac == msg + info->mac_off;
+}
+
+static int authenticate_start(const struct mbms_acked *acked, struct mbms_msg_info *info)
+{
 	info->verified = false;
 	mbms_msg_info_wipe(info);
 	if (info->kind == MBMS_MSG_VERIFICATION && !acked)
 		return MBMS_ENOACKED;
 	if (info->kind == MBMS_MSG_NONE)
 		return MBMS_EINVAL;
+	return 0;
+}
+
+int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, size_t inkey_len,
+			  const struct mbms_acked *acked, struct mbms_msg_info *info)
+{
+	struct msg_inkey ik;
+	if (!inkey || !inkey_len || !auth_args_ok(msg, len, info))
+		return MBMS_EINVAL;
+	TRY(authenticate_start(acked, info));
 	int rc = inkey_open(&ik, inkey, inkey_len);
 	if (rc == 0)
 		rc = authenticate(msg, &ik, acked, info);
@@ -612,11 +732,30 @@ int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, 
 	return rc;
 }
 
+int mbms_msg_authenticate_keyed(const uint8_t *msg, size_t len,
+				const struct mbms_mikey_keyctx *inkey,
+				const struct mbms_acked *acked, struct mbms_msg_info *info)
+{
+	struct msg_inkey ik;
+	if (!auth_args_ok(msg, len, info) || inkey_borrow(&ik, inkey))
+		return MBMS_EINVAL;
+	TRY(authenticate_start(acked, info));
+	return authenticate(msg, &ik, acked, info);
+}
+
 int mbms_msg_verify(const uint8_t *msg, size_t len, unsigned kinds, const uint8_t *inkey,
 		    size_t inkey_len, const struct mbms_acked *acked, struct mbms_msg_info *info)
 {
 	TRY(mbms_msg_parse(msg, len, kinds, info));
 	return mbms_msg_authenticate(msg, len, inkey, inkey_len, acked, info);
+}
+
+int mbms_msg_verify_keyed(const uint8_t *msg, size_t len, unsigned kinds,
+			  const struct mbms_mikey_keyctx *inkey, const struct mbms_acked *acked,
+			  struct mbms_msg_info *info)
+{
+	TRY(mbms_msg_parse(msg, len, kinds, info));
+	return mbms_msg_authenticate_keyed(msg, len, inkey, acked, info);
 }
 
 int mbms_acked_from_info(const struct mbms_msg_info *info, struct mbms_acked *out)

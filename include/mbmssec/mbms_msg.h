@@ -130,6 +130,25 @@ int mbms_kemac_seal(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_o
 		    const uint8_t *inkey, size_t inkey_len, uint32_t csb_id, const uint8_t *rand,
 		    size_t rand_len, uint64_t ts);
 
+/* ---- the same with a prepared MUK (kdf.h keyctx) ----
+ * Byte for byte the messages and checks of the functions above, with the
+ * inkey prepared once by the caller (mbms_mikey_keyctx_init) instead of once
+ * per call: a BM-SC keeps one per pending push (the push and its ack), a UE
+ * one per MUK. The keyctx is borrowed, never wiped here; in->muk and
+ * in->muk_len are ignored. MBMS_EINVAL for a NULL or unprepared keyctx. */
+int mbms_msk_msg_build_keyed(const struct mbms_msk_msg_in *in,
+			     const struct mbms_mikey_keyctx *muk, uint8_t *out, size_t cap,
+			     size_t *out_len);
+int mbms_trigger_build_keyed(const struct mbms_msk_msg_in *in,
+			     const struct mbms_mikey_keyctx *muk, uint8_t *out, size_t cap,
+			     size_t *out_len);
+int mbms_verification_build_keyed(const struct mbms_mikey_keyctx *muk,
+				  const struct mbms_acked *acked, uint8_t *out, size_t cap,
+				  size_t *out_len);
+int mbms_kemac_seal_keyed(uint8_t *msg, size_t encr_off, size_t encr_len, size_t mac_off,
+			  const struct mbms_mikey_keyctx *inkey, uint32_t csb_id,
+			  const uint8_t *rand, size_t rand_len, uint64_t ts);
+
 /* ---- receiving ---- */
 
 /* Everything a message says, as in the vectors' "parse" objects. Pointers
@@ -223,6 +242,13 @@ int mbms_msg_authenticate(const uint8_t *msg, size_t len, const uint8_t *inkey, 
 int mbms_msg_verify(const uint8_t *msg, size_t len, unsigned kinds, const uint8_t *inkey,
 		    size_t inkey_len, const struct mbms_acked *acked, struct mbms_msg_info *info);
 
+/* mbms_msg_authenticate / mbms_msg_verify with a prepared inkey (above). */
+int mbms_msg_authenticate_keyed(const uint8_t *msg, size_t len,
+				const struct mbms_mikey_keyctx *inkey,
+				const struct mbms_acked *acked, struct mbms_msg_info *info);
+int mbms_msg_verify_keyed(const uint8_t *msg, size_t len, unsigned kinds,
+			  const struct mbms_mikey_keyctx *inkey, const struct mbms_acked *acked,
+			  struct mbms_msg_info *info);
 /* The CSB / Key Number rules alone (10.3, 10.4; 5.4 for verification):
  * MBMS_ECSB, MBMS_ETRIGGER, MBMS_EKEYNUM0, MBMS_ENOACKED, MBMS_ETSMISMATCH.
  * Run by mbms_msg_authenticate after the MAC; a tool that has no key may
