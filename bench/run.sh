@@ -34,6 +34,7 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 need=()
 pkg-config --exists gstreamer-sdp-1.0 2>/dev/null || need+=(libgstreamer-plugins-base1.0-dev)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+[ -x /usr/bin/time ] || need+=(time) # CPU of the load generator (figure 5)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "${BENCH_NO_INSTALL:-0}" = 1 ]; then
 		log "missing ${need[*]} (BENCH_NO_INSTALL=1: not installing)"

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -23,7 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -257,32 +258,33 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
-/* MHD in external-select mode on a thread of ours, so that the thread can
+/* MHD in external-epoll mode on a thread of ours, so that the thread can
  * free its per-thread crypto contexts when it ends (MHD's own threads give
- * no such hook). The select() is capped at 100 ms to notice `stop`. */
+ * no such hook). epoll rather than select(): no O(connections) fd_set
+ * rebuilt and scanned on every turn (figure 5 of docs/benchmarks.md), and
+ * no FD_SETSIZE limit on descriptor numbers. The wait is capped at 100 ms
+ * to notice `stop`; MHD_run() then handles whatever is ready without
+ * blocking. */
 static void *serve(void *arg)
 {
 	struct mbmsd_httpd *h = arg;
-	while (!atomic_load(&h->stop)) {
-		fd_set rs, ws, es;
-		MHD_socket max_fd = 0;
-		FD_ZERO(&rs);
-		FD_ZERO(&ws);
-		FD_ZERO(&es);
-		if (MHD_get_fdset(h->mhd, &rs, &ws, &es, &max_fd) != MHD_YES) {
-			log_error("http: cannot get the socket set");
-			break;
-		}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	int efd = di ? di->epoll_fd : -1;
+	if (efd < 0)
+		log_error("http: no epoll descriptor from libmicrohttpd");
+	while (efd >= 0 && !atomic_load(&h->stop)) {
 		MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
-		long ms = 100;
+		int ms = 100;
 		if (MHD_get_timeout(h->mhd, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)ms)
-			ms = (long)mhd_ms;
-		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-		if (select(max_fd + 1, &rs, &ws, &es, &tv) < 0 && errno != EINTR) {
-			log_error("http: select: %s", strerror(errno));
+			ms = (int)mhd_ms;
+		/* poll() the epoll descriptor (readable when events are ready):
+		 * an epoll_wait() here would take MHD's edge-triggered events */
+		struct pollfd pfd = {.fd = efd, .events = POLLIN};
+		if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
+			log_error("http: poll: %s", strerror(errno));
 			break;
 		}
-		MHD_run_from_select(h->mhd, &rs, &ws, &es);
+		MHD_run(h->mhd);
 		mbmsd_conn_sweep(&h->conns);
 	}
 	mbms_crypto_thread_cleanup();
@@ -487,7 +489,7 @@ struct mbmsd_httpd *mbmsd_httpd_start_tls(const char *host, uint16_t port, size_
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	unsigned flags = MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {

@@ -29,25 +29,35 @@ PB=$("$BENCH_BIN/mbms-loadgen" free-ports "$SOCKS")
 "$BENCH_BIN/mbms-loadgen" provision --plan plan.txt --bmsc-db bmsc.db -n "$N" \
 	--udp-sockets "$SOCKS" --udp-base "$PB" >&2
 URL=http://127.0.0.1:$BD_KM_LISTEN_PORT
+# CPU seconds (user + system, all threads) of a process, and of a finished
+# child: where each side's time goes, beside the rates
+TCK=$(getconf CLK_TCK)
+cpu_s() { awk -v t="$TCK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
 : >runs.jsonl
+: >cpu.txt
 for r in $(seq 1 "$ROUNDS"); do
 	bd_start_bmscd bmsc.ini "bmscd.$r.log"
 	"$BENCH_BIN/mbms-loadgen" run --plan plan.txt --bmsc "$URL" -c "$C" --requests "$N" \
 		--drain 2 --timeout 60 --quiet --json >warmup.json ||
 		{ cat warmup.json >&2; exit 1; }
-	"$BENCH_BIN/mbms-loadgen" run --plan plan.txt --bmsc "$URL" -c "$C" --duration "$D" \
-		--drain 3 --timeout 60 --quiet --json >>runs.jsonl || true
+	c0=$(cpu_s "$BD_BMSC_PID")
+	/usr/bin/env time -f "%U %S" -o lg.time "$BENCH_BIN/mbms-loadgen" run --plan plan.txt \
+		--bmsc "$URL" -c "$C" --duration "$D" --drain 3 --timeout 60 --quiet --json \
+		>>runs.jsonl || true
+	echo "run $(cpu_s "$BD_BMSC_PID") $c0 $(cat lg.time)" >>cpu.txt
 	bd_stop "$BD_BMSC_PID"
 	"$BENCH_BIN/mbms-bench-mhd-baseline" --listen "127.0.0.1:$BD_KM_LISTEN_PORT" \
 		--seconds 60 >mhd.out &
 	mhd=$!
 	BD_PIDS+=("$mhd")
 	for _ in $(seq 1 100); do grep -q listening mhd.out && break; sleep 0.05; done
-	"$BENCH_BIN/mbms-loadgen" plain --url "$URL" -c "$C" --duration "$D" --timeout 60 \
-		--quiet --json >>runs.jsonl || true
+	c0=$(cpu_s "$mhd")
+	/usr/bin/env time -f "%U %S" -o lg.time "$BENCH_BIN/mbms-loadgen" plain --url "$URL" \
+		-c "$C" --duration "$D" --timeout 60 --quiet --json >>runs.jsonl || true
+	echo "plain $(cpu_s "$mhd") $c0 $(cat lg.time)" >>cpu.txt
 	bd_stop "$mhd"
 done
-N="$N" C="$C" D="$D" python3 - runs.jsonl <<'EOF'
+N="$N" C="$C" D="$D" python3 - runs.jsonl cpu.txt <<'EOF'
 import json, os, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 ours = [r for r in runs if r["mode"] == "run"]
@@ -69,6 +79,23 @@ o_med, b_med = statistics.median(o_rate), statistics.median(b_rate)
 lat = [phase(r, "msk-request")["latency_us"] for r in ours]
 blat = [phase(r, "plain")["latency_us"] for r in base]
 n, c, d = int(os.environ["N"]), int(os.environ["C"]), float(os.environ["D"])
+# CPU per request: server (all threads, from /proc) and load generator
+# (its whole run, drain included), µs, per round
+cpu = {"run": [], "plain": []}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) == 5:
+        cpu[f[0]].append((float(f[1]) - float(f[2]), float(f[3]) + float(f[4])))
+def per_req(kind, runs, name):
+    out = []
+    for (srv, lg), r in zip(cpu[kind], runs):
+        done = phase(r, name)["done"]
+        if done:
+            out.append((srv / done * 1e6, lg / done * 1e6))
+    return out
+o_cpu, b_cpu = per_req("run", ours, "msk-request"), per_req("plain", base, "plain")
+def med(xs, i):
+    return statistics.median(x[i] for x in xs) if xs else float("nan")
 print(json.dumps({
     "kind": "figure", "id": 5,
     "title": "Basic MSK requests per second with Digest auth-int (push and ack included)",
@@ -85,6 +112,9 @@ print(json.dumps({
     "ratio_meaning": "ours requests/s / baseline requests/s, median of per-round ratios",
     "target_op": ">=", "target": 0.4, "reps": len(ratios),
     "ratio_runs": [round(x, 3) for x in ratios],
+    "cpu_us_per_request": {"bmscd": round(med(o_cpu, 0), 2), "loadgen_run": round(med(o_cpu, 1), 2),
+                           "baseline_server": round(med(b_cpu, 0), 2),
+                           "loadgen_plain": round(med(b_cpu, 1), 2)},
     "layout": "request: POST /keymanagement?requesttype=msk-request, Authorization (Digest, "
               "auth-int), X-MBMS-UE-Port, 145-byte mbmsMSKRequest; response 200, "
               "Authentication-Info, 212-byte mbmsMSKResponse; then a 212-byte MSK message and a "
@@ -95,6 +125,12 @@ print(json.dumps({
         "latency p50/p99 (µs), ours: %s; baseline: %s" % (
             ", ".join("%.0f/%.0f" % (l["p50"], l["p99"]) for l in lat),
             ", ".join("%.0f/%.0f" % (l["p50"], l["p99"]) for l in blat)),
+        "CPU per request (µs, user+system, medians): bmscd %.1f, load generator %.1f "
+        "(together %.1f on 2 cores: at most %.0fk requests/s); baseline server %.1f, load "
+        "generator %.1f (together %.1f); server CPU ratio baseline/bmscd %.2f" % (
+            med(o_cpu, 0), med(o_cpu, 1), med(o_cpu, 0) + med(o_cpu, 1),
+            2e3 / (med(o_cpu, 0) + med(o_cpu, 1)), med(b_cpu, 0), med(b_cpu, 1),
+            med(b_cpu, 0) + med(b_cpu, 1), med(b_cpu, 0) / med(o_cpu, 0)),
         "pushes verified and acknowledged: %d, lost: %d; errors reported by the load "
         "generator: %d" % (pushes, lost, errs),
     ]}))
