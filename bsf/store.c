@@ -326,16 +326,17 @@ out:
 	return rc;
 }
 
-int bsf_store_pending_take(struct bsf_store *s, const char *impi,
-			   const uint8_t rand[MBMS_GBA_RAND_LEN], uint64_t now,
-			   struct mbms_gba_challenge *out)
+/* Read the pending challenge for impi with this RAND (s->lock held).
+ * *found: a row existed (even a too old one). */
+static int pending_read(struct bsf_store *s, const char *impi,
+			const uint8_t rand[MBMS_GBA_RAND_LEN], uint64_t now,
+			struct mbms_gba_challenge *out, bool *found)
 {
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = take(s, S_PEND_GET);
 	sqlite3_bind_blob(st, 1, rand, MBMS_GBA_RAND_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, impi, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st), ret;
+	*found = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW) {
 		uint64_t created = (uint64_t)sqlite3_column_int64(st, 5);
 		ret = text_into(st, 0, out->nonce, sizeof(out->nonce)) &&
@@ -352,9 +353,20 @@ int bsf_store_pending_take(struct bsf_store *s, const char *impi,
 		ret = rc == SQLITE_DONE ? MBMS_ENOTFOUND : MBMS_EIO;
 	}
 	done(st);
-	if (rc == SQLITE_ROW) {
-		/* one answer per challenge, whatever its outcome */
-		st = take(s, S_PEND_DEL);
+	return ret;
+}
+
+/* Read, and with del delete, the pending challenge (one answer per
+ * challenge, whatever its outcome). */
+static int pending(struct bsf_store *s, const char *impi, const uint8_t rand[MBMS_GBA_RAND_LEN],
+		   uint64_t now, struct mbms_gba_challenge *out, bool del)
+{
+	memset(out, 0, sizeof(*out));
+	bool found;
+	pthread_mutex_lock(&s->lock);
+	int ret = pending_read(s, impi, rand, now, out, &found);
+	if (found && del) {
+		sqlite3_stmt *st = take(s, S_PEND_DEL);
 		sqlite3_bind_blob(st, 1, rand, MBMS_GBA_RAND_LEN, SQLITE_STATIC);
 		if (step_done(s, st) && ret == 0)
 			ret = MBMS_EIO;
@@ -365,38 +377,20 @@ int bsf_store_pending_take(struct bsf_store *s, const char *impi,
 	return ret;
 }
 
+int bsf_store_pending_take(struct bsf_store *s, const char *impi,
+			   const uint8_t rand[MBMS_GBA_RAND_LEN], uint64_t now,
+			   struct mbms_gba_challenge *out)
+{
+	return pending(s, impi, rand, now, out, true);
+}
+
 /* The pending challenge for impi with this RAND, read only (see
  * bsf_store_answer_commit). MBMS_ENOTFOUND when none or too old. */
 int bsf_store_pending_get(struct bsf_store *s, const char *impi,
 			  const uint8_t rand[MBMS_GBA_RAND_LEN], uint64_t now,
 			  struct mbms_gba_challenge *out)
 {
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&s->lock);
-	sqlite3_stmt *st = take(s, S_PEND_GET);
-	sqlite3_bind_blob(st, 1, rand, MBMS_GBA_RAND_LEN, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, impi, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW) {
-		uint64_t created = (uint64_t)sqlite3_column_int64(st, 5);
-		ret = text_into(st, 0, out->nonce, sizeof(out->nonce)) &&
-			      blob_into(st, 1, out->xres, sizeof(out->xres)) &&
-			      blob_into(st, 2, out->ck, sizeof(out->ck)) &&
-			      blob_into(st, 3, out->ik, sizeof(out->ik))
-		      ? 0
-		      : MBMS_EIO;
-		out->sqn = (uint64_t)sqlite3_column_int64(st, 4);
-		memcpy(out->rand, rand, MBMS_GBA_RAND_LEN);
-		if (ret == 0 && (created > now || now - created >= BSF_PENDING_MAX_AGE))
-			ret = MBMS_ENOTFOUND;
-	} else {
-		ret = rc == SQLITE_DONE ? MBMS_ENOTFOUND : MBMS_EIO;
-	}
-	done(st);
-	pthread_mutex_unlock(&s->lock);
-	if (ret)
-		mbms_wipe(out, sizeof(*out));
-	return ret;
+	return pending(s, impi, rand, now, out, false);
 }
 
 /* An answered challenge is deleted and, when it was answered right, the
