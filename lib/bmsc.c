@@ -33,6 +33,21 @@ int mbms_bmsc_addr_from_ip(const char *ip, uint16_t port, struct mbms_bmsc_addr 
 	return 0;
 }
 
+/* IPv4 "a.b.c.d:port" by hand: a line per ack used to cost an inet_ntop
+ * and two snprintf calls (issue #9, figure 4). */
+static size_t put_dec(char *p, unsigned v)
+{
+	char t[10];
+	size_t n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
 int mbms_bmsc_addr_format(const struct mbms_bmsc_addr *a, char *out, size_t cap)
 {
 	char ip[64];
@@ -41,6 +56,16 @@ int mbms_bmsc_addr_format(const struct mbms_bmsc_addr *a, char *out, size_t cap)
 	if (a->family != 4 && a->family != 6) {
 		int n = snprintf(out, cap, "-");
 		return n < 0 || (size_t)n >= cap ? MBMS_ENOSPC : 0;
+	}
+	if (a->family == 4 && cap >= sizeof("255.255.255.255:65535")) {
+		size_t n = 0;
+		for (int i = 0; i < 4; i++) {
+			n += put_dec(out + n, a->ip[i]);
+			out[n++] = i < 3 ? '.' : ':';
+		}
+		n += put_dec(out + n, a->port);
+		out[n] = '\0';
+		return 0;
 	}
 	if (!inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->ip, ip, sizeof(ip)))
 		return MBMS_EINVAL;
@@ -64,10 +89,39 @@ int bmsc_random(struct mbms_bmsc *b, uint8_t *buf, size_t len)
 	return mbms_random(buf, len);
 }
 
+/* The action queue keeps every slot past count all-zero: a new action needs
+ * no memset of its 1136 bytes, and clearing wipes only what its kind wrote
+ * (a datagram's bytes, a line's text, a whole record: records hold keys).
+ * A fan-out makes several actions per UE; clearing them whole, twice, was a
+ * large part of its memory traffic (issue #9, figure 4). */
+static void action_clear(struct mbms_bmsc_action *a)
+{
+	switch (a->kind) {
+	case MBMS_BMSC_ACT_SEND: {
+		size_t len = a->u.send.len < MBMS_MSG_MAX_LEN ? a->u.send.len : MBMS_MSG_MAX_LEN;
+		size_t head = (size_t)(a->u.send.data - (uint8_t *)&a->u.send);
+		mbms_wipe(&a->u.send, head + len);
+		size_t il = strnlen(a->u.send.impi, sizeof(a->u.send.impi) - 1) + 1;
+		mbms_wipe(a->u.send.impi, il);
+		break;
+	}
+	case MBMS_BMSC_ACT_LOG: {
+		size_t tl = strnlen(a->u.log.text, sizeof(a->u.log.text) - 1) + 1;
+		a->u.log.level = 0;
+		mbms_wipe(a->u.log.text, tl);
+		break;
+	}
+	default:
+		mbms_wipe(&a->u.rec, sizeof(a->u.rec));
+		break;
+	}
+	a->kind = 0;
+}
+
 static void queue_reset(struct bmsc_action_queue *q)
 {
-	if (q->count)
-		mbms_wipe(q->a, q->count * sizeof(*q->a));
+	for (size_t i = 0; i < q->count; i++)
+		action_clear(&q->a[i]);
 	q->count = q->head = 0;
 }
 
@@ -81,18 +135,29 @@ struct mbms_bmsc_action *bmsc_action_push(struct mbms_bmsc *b, enum mbms_bmsc_ac
 		struct mbms_bmsc_action *na = malloc(cap * sizeof(*na));
 		if (!na)
 			return NULL;
-		if (q->count) {
+		if (q->count)
 			memcpy(na, q->a, q->count * sizeof(*na));
+		memset(na + q->count, 0, (cap - q->count) * sizeof(*na));
+		if (q->count)
 			mbms_wipe(q->a, q->count * sizeof(*na));
-		}
 		free(q->a);
 		q->a = na;
 		q->cap = cap;
 	}
 	struct mbms_bmsc_action *a = &q->a[q->count++];
-	memset(a, 0, sizeof(*a));
-	a->kind = kind;
+	a->kind = kind; /* the rest is zero */
 	return a;
+}
+
+/* Take back the action just queued (a datagram that could not be built). */
+void bmsc_action_unpush(struct mbms_bmsc *b)
+{
+	struct bmsc_action_queue *q = &b->q;
+	if (q->count <= q->head)
+		return;
+	struct mbms_bmsc_action *a = &q->a[--q->count];
+	mbms_wipe(&a->u, sizeof(a->u)); /* whatever a failed build left */
+	a->kind = 0;
 }
 
 const struct mbms_bmsc_action *mbms_bmsc_action_next(struct mbms_bmsc *b)
@@ -118,6 +183,8 @@ size_t mbms_bmsc_action_count(const struct mbms_bmsc *b)
 
 void bmsc_log(struct mbms_bmsc *b, enum mbms_bmsc_log_level level, const char *fmt, ...)
 {
+	if (!bmsc_log_on(b, level))
+		return;
 	struct mbms_bmsc_action *a = bmsc_action_push(b, MBMS_BMSC_ACT_LOG);
 	if (!a)
 		return;
@@ -137,19 +204,35 @@ struct mbms_bmsc_rec *bmsc_rec(struct mbms_bmsc *b, enum mbms_bmsc_rec_kind kind
 	return &a->u.rec;
 }
 
+/* A SEND action whose datagram the caller writes in place (up to
+ * MBMS_MSG_MAX_LEN bytes), then sets u.send.len; bmsc_action_unpush if
+ * it cannot. Saves building into a stack buffer, copying and wiping it. */
+struct mbms_bmsc_action *bmsc_send_slot(struct mbms_bmsc *b, const struct mbms_bmsc_addr *to,
+					const char *impi)
+{
+	struct mbms_bmsc_action *a = bmsc_action_push(b, MBMS_BMSC_ACT_SEND);
+	if (!a)
+		return NULL;
+	a->u.send.to = *to;
+	a->u.send.len = 0;
+	if (impi) {
+		size_t n = strnlen(impi, sizeof(a->u.send.impi) - 1);
+		memcpy(a->u.send.impi, impi, n);
+		a->u.send.impi[n] = '\0';
+	}
+	return a;
+}
+
 int bmsc_send(struct mbms_bmsc *b, const struct mbms_bmsc_addr *to, const uint8_t *data,
 	      size_t len, const char *impi)
 {
 	if (len > MBMS_MSG_MAX_LEN)
 		return MBMS_ENOSPC;
-	struct mbms_bmsc_action *a = bmsc_action_push(b, MBMS_BMSC_ACT_SEND);
+	struct mbms_bmsc_action *a = bmsc_send_slot(b, to, impi);
 	if (!a)
 		return MBMS_ENOMEM;
-	a->u.send.to = *to;
 	a->u.send.len = len;
 	memcpy(a->u.send.data, data, len);
-	if (impi)
-		snprintf(a->u.send.impi, sizeof(a->u.send.impi), "%s", impi);
 	return 0;
 }
 
@@ -228,6 +311,7 @@ int mbms_bmsc_new(const struct mbms_bmsc_config *cfg, struct mbms_bmsc **out)
 	if (!b)
 		return MBMS_ENOMEM;
 	b->cfg = cfg;
+	b->log_max = MBMS_BMSC_LOG_DEBUG;
 	b->fqdn_len = strlen(cfg->fqdn);
 	b->announce_port = cfg->announce_port;
 	snprintf(b->realm, sizeof(b->realm), "%s%s", MBMS_PROFILE_REALM_PREFIX, cfg->fqdn);
@@ -293,6 +377,12 @@ void mbms_bmsc_free(struct mbms_bmsc *b)
 	free(b->body);
 	mbms_wipe(b, sizeof(*b));
 	free(b);
+}
+
+void mbms_bmsc_set_log_level(struct mbms_bmsc *b, enum mbms_bmsc_log_level max)
+{
+	if (b)
+		b->log_max = (uint8_t)(max <= MBMS_BMSC_LOG_DEBUG ? max : MBMS_BMSC_LOG_DEBUG);
 }
 
 void mbms_bmsc_set_announce_port(struct mbms_bmsc *b, uint16_t port)

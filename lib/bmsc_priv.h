@@ -17,6 +17,7 @@
 
 #include "mbmssec/bmsc.h"
 #include "mbmssec/digest.h"
+#include "mbmssec/kdf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,6 +51,9 @@ struct bmsc_push {
 	uint32_t ts;        /* TS counter of the last transmission */
 	uint32_t heap_idx;
 	uint8_t rand[MBMS_MIKEY_RAND_LEN]; /* RAND of the last transmission */
+	/* the UE's MUK prepared for the last transmission: built the message,
+	 * verifies its ack (valid while in_ack; wiped with the push) */
+	struct mbms_mikey_keyctx muk_ctx;
 	uint8_t kind;       /* enum bmsc_push_kind */
 	uint8_t attempts;   /* transmissions so far */
 	bool in_ack;        /* in the ack index (sent at least once) */
@@ -217,9 +221,16 @@ struct mbms_bmsc {
 	size_t body_cap;
 
 	struct mbms_bmsc_stats st;
+	uint8_t log_max;     /* lines above this level are not made (set_log_level) */
 };
 
 /* bmsc.c */
+/* Whether a line of this level is made at all: check before formatting
+ * arguments that cost something (addresses). */
+static inline bool bmsc_log_on(const struct mbms_bmsc *b, enum mbms_bmsc_log_level level)
+{
+	return (unsigned)level <= b->log_max;
+}
 int bmsc_random(struct mbms_bmsc *b, uint8_t *buf, size_t len);
 struct mbms_bmsc_action *bmsc_action_push(struct mbms_bmsc *b, enum mbms_bmsc_action_kind kind);
 void bmsc_log(struct mbms_bmsc *b, enum mbms_bmsc_log_level level, const char *fmt, ...)
@@ -227,6 +238,9 @@ void bmsc_log(struct mbms_bmsc *b, enum mbms_bmsc_log_level level, const char *f
 struct mbms_bmsc_rec *bmsc_rec(struct mbms_bmsc *b, enum mbms_bmsc_rec_kind kind);
 int bmsc_send(struct mbms_bmsc *b, const struct mbms_bmsc_addr *to, const uint8_t *data,
 	      size_t len, const char *impi);
+struct mbms_bmsc_action *bmsc_send_slot(struct mbms_bmsc *b, const struct mbms_bmsc_addr *to,
+					const char *impi);
+void bmsc_action_unpush(struct mbms_bmsc *b);
 int bmsc_kg_index(const struct mbms_bmsc *b, uint16_t key_group);
 int bmsc_service_index(const struct mbms_bmsc *b, const char *service_id, size_t len);
 void bmsc_msk_id_hex(uint32_t msk_id, char out[9]);

@@ -48,7 +48,8 @@ static void push_rec(struct mbms_bmsc *b, const struct bmsc_push *p, uint8_t sta
 	struct mbms_bmsc_rec *r = bmsc_rec(b, MBMS_BMSC_REC_PUSH);
 	if (!r)
 		return;
-	snprintf(r->ue.impi, sizeof(r->ue.impi), "%s", p->ue->impi);
+	size_t n = strnlen(p->ue->impi, sizeof(r->ue.impi) - 1);
+	memcpy(r->ue.impi, p->ue->impi, n); /* the rest of the record is zero */
 	r->msk_id = p->msk_id;
 	r->push_state = state;
 	r->push_attempts = p->attempts;
@@ -124,8 +125,11 @@ static int transmit(struct mbms_bmsc *b, struct bmsc_push *p, uint64_t now)
 			 mbms_strerror(rc));
 		goto drop;
 	}
-	in.muk = ue->muk;
-	in.muk_len = MBMS_MUK_LEN;
+	/* The MUK prepared once for this transmission serves the message and,
+	 * kept in the push, the MAC of its ack (the MUK may change between
+	 * transmissions: bmsc_ue_rekeyed, so it is prepared again each time). */
+	bmsc_ack_remove(b, p);
+	rc = mbms_mikey_keyctx_init(&p->muk_ctx, ue->muk, MBMS_MUK_LEN);
 	memcpy(in.key_domain_id, b->cfg->key_domain_id, MBMS_KEY_DOMAIN_ID_LEN);
 	in.msk_id = p->msk_id;
 	in.idi = (const uint8_t *)b->cfg->fqdn;
@@ -138,15 +142,25 @@ static int transmit(struct mbms_bmsc *b, struct bmsc_push *p, uint64_t now)
 		in.vf = m->vf;
 		in.vt = m->vt;
 	}
-	uint8_t msg[MBMS_MSG_MAX_LEN];
-	size_t len = 0;
-	rc = p->kind == BMSC_PUSH_MSK ? mbms_msk_msg_build(&in, msg, sizeof(msg), &len)
-				      : mbms_trigger_build(&in, msg, sizeof(msg), &len);
-	if (rc == 0)
-		rc = bmsc_send(b, &ue->addr, msg, len, ue->impi);
-	mbms_wipe(msg, sizeof(msg));
+	/* built straight into the SEND action: no copy, no wipe of a buffer */
+	struct mbms_bmsc_action *a = rc ? NULL : bmsc_send_slot(b, &ue->addr, ue->impi);
+	if (!rc && !a)
+		rc = MBMS_ENOMEM;
+	if (rc == 0) {
+		size_t len = 0;
+		rc = p->kind == BMSC_PUSH_MSK
+			     ? mbms_msk_msg_build_keyed(&in, &p->muk_ctx, a->u.send.data,
+							sizeof(a->u.send.data), &len)
+			     : mbms_trigger_build_keyed(&in, &p->muk_ctx, a->u.send.data,
+							sizeof(a->u.send.data), &len);
+		if (rc == 0)
+			a->u.send.len = len;
+		else
+			bmsc_action_unpush(b);
+	}
 	if (rc) {
 		mbms_wipe(&in, sizeof(in));
+		mbms_mikey_keyctx_wipe(&p->muk_ctx);
 		bmsc_log(b, MBMS_BMSC_LOG_ERROR, "push %s impi=%s: cannot build: %s", id, ue->impi,
 			 mbms_strerror(rc));
 		goto drop;
@@ -164,11 +178,13 @@ static int transmit(struct mbms_bmsc *b, struct bmsc_push *p, uint64_t now)
 		b->st.pushes_sent++;
 	else
 		b->st.triggers_sent++;
-	char to[64];
-	mbms_bmsc_addr_format(&ue->addr, to, sizeof(to));
-	bmsc_log(b, MBMS_BMSC_LOG_DEBUG, "%s %s impi=%s to %s: sent ts=%u (transmission %u)",
-		 p->kind == BMSC_PUSH_MSK ? "push msk" : "trigger kg", id, ue->impi, to,
-		 p->ts, p->attempts);
+	if (bmsc_log_on(b, MBMS_BMSC_LOG_DEBUG)) {
+		char to[64];
+		mbms_bmsc_addr_format(&ue->addr, to, sizeof(to));
+		bmsc_log(b, MBMS_BMSC_LOG_DEBUG, "%s %s impi=%s to %s: sent ts=%u (transmission %u)",
+			 p->kind == BMSC_PUSH_MSK ? "push msk" : "trigger kg", id, ue->impi, to,
+			 p->ts, p->attempts);
+	}
 	return 0;
 drop:
 	bmsc_push_cancel(b, p, true);
@@ -293,8 +309,11 @@ int mbms_bmsc_udp_input(struct mbms_bmsc *b, const struct mbms_bmsc_addr *from,
 	(void)now;
 	if (!b || !from || (!msg && len))
 		return MBMS_EINVAL;
-	char src[64];
-	mbms_bmsc_addr_format(from, src, sizeof(src));
+	/* the source's text only for the lines that are made */
+	char src[64] = "";
+	bool debug = bmsc_log_on(b, MBMS_BMSC_LOG_DEBUG);
+	if (debug)
+		mbms_bmsc_addr_format(from, src, sizeof(src));
 	struct mbms_msg_info info;
 	int rc = mbms_msg_parse(msg, len, MBMS_MSG_F(MBMS_MSG_VERIFICATION), &info);
 	if (rc) {
@@ -330,6 +349,8 @@ int mbms_bmsc_udp_input(struct mbms_bmsc *b, const struct mbms_bmsc_addr *from,
 			 ts);
 		return MBMS_ENOTFOUND;
 	}
+	/* parsed once; the MAC is checked with each candidate's MUK as prepared
+	 * for the transmission it acknowledges (no MUK preparation per ack) */
 	for (size_t i = 0; i < n; i++) {
 		struct bmsc_push *p = cand[i];
 		struct mbms_acked acked = {
@@ -341,10 +362,8 @@ int mbms_bmsc_udp_input(struct mbms_bmsc *b, const struct mbms_bmsc_addr *from,
 			.idr_len = strlen(p->ue->btid),
 		};
 		memcpy(acked.rand, p->rand, sizeof(acked.rand));
-		struct mbms_msg_info vi;
-		rc = mbms_msg_verify(msg, len, MBMS_MSG_F(MBMS_MSG_VERIFICATION), p->ue->muk,
-				     MBMS_MUK_LEN, &acked, &vi);
-		mbms_msg_info_wipe(&vi);
+		rc = mbms_msg_authenticate_keyed(msg, len, &p->muk_ctx, &acked, &info);
+		mbms_msg_info_wipe(&info);
 		if (rc)
 			continue;
 		bool is_msk = p->kind == BMSC_PUSH_MSK;
@@ -354,12 +373,17 @@ int mbms_bmsc_udp_input(struct mbms_bmsc *b, const struct mbms_bmsc_addr *from,
 		} else {
 			b->st.triggers_acked++;
 		}
-		bmsc_log(b, MBMS_BMSC_LOG_INFO, "%s %s impi=%s from %s: acked (ts=%u, transmission %u)",
+		/* DEBUG, as docs/bmsc.md shows it: one line per UE and rotation is
+		 * too much at INFO for a BM-SC with a million UEs */
+		bmsc_log(b, MBMS_BMSC_LOG_DEBUG,
+			 "%s %s impi=%s from %s: acked (ts=%u, transmission %u)",
 			 is_msk ? "push msk" : "trigger kg", id, p->ue->impi, src, ts, p->attempts);
 		bmsc_push_cancel(b, p, false);
 		return 0;
 	}
 	b->st.acks_invalid++;
+	if (!debug)
+		mbms_bmsc_addr_format(from, src, sizeof(src));
 	bmsc_log(b, MBMS_BMSC_LOG_WARN, "udp from %s: verification for %s ts=%u does not verify",
 		 src, id, ts);
 	return MBMS_EMAC;

@@ -243,6 +243,7 @@ void bmsc_ue_table_free(struct mbms_bmsc *b)
 			continue;
 		for (struct bmsc_push *p = ue->pushes, *nx; p; p = nx) {
 			nx = p->next_in_ue;
+			mbms_wipe(p, sizeof(*p)); /* its prepared MUK */
 			free(p);
 		}
 		free(ue->btid);

@@ -254,6 +254,12 @@ int mbms_bmsc_restore(struct mbms_bmsc *b, const struct mbms_bmsc_rec *rec);
  * reschedule pending pushes with fresh TS counters. */
 int mbms_bmsc_start(struct mbms_bmsc *b, uint64_t now_ms);
 
+/* Log lines (LOG actions) of a level above max are not made at all, not
+ * even formatted: a shell that prints INFO and above sets INFO, and a
+ * fan-out to many UEs does not format a DEBUG line per message. Default:
+ * MBMS_BMSC_LOG_DEBUG (every line). */
+void mbms_bmsc_set_log_level(struct mbms_bmsc *b, enum mbms_bmsc_log_level max);
+
 /* Announce keyManagementServer with this port (a listener on port 0 learns
  * its port after mbms_bmsc_new). */
 void mbms_bmsc_set_announce_port(struct mbms_bmsc *b, uint16_t port);
