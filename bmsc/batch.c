@@ -34,9 +34,14 @@
 #define BATCH_MS 1
 
 static struct {
-	struct mbms_bmsc_action *recs, *sends; /* copies */
+	/* copies: records as records (no action around them), datagrams as
+	 * actions; both arrays stay all-zero past their counts, and a copy
+	 * writes only the bytes in use (an IMPI, a datagram), not the whole
+	 * 1 KB action: a fan-out copies two records and a datagram per UE */
+	struct mbms_bmsc_rec *recs;
+	struct mbms_bmsc_action *sends;
 	size_t nrec, nsend, cap;
-	const struct mbms_bmsc_action **rec_ptr, **send_ptr; /* for the store and sendmmsg */
+	const struct mbms_bmsc_action **send_ptr; /* for sendmmsg */
 	uint64_t first_ms; /* when the first entry came; 0: empty */
 } G;
 
@@ -47,12 +52,12 @@ static bool reserve(size_t need)
 	size_t cap = G.cap ? G.cap : BATCH_MAX;
 	while (cap < need)
 		cap *= 2;
-	struct mbms_bmsc_action *r = malloc(cap * sizeof(*r)), *s = malloc(cap * sizeof(*s));
-	const struct mbms_bmsc_action **rp = malloc(cap * sizeof(*rp)), **sp = malloc(cap * sizeof(*sp));
-	if (!r || !s || !rp || !sp) {
+	struct mbms_bmsc_rec *r = calloc(cap, sizeof(*r));
+	struct mbms_bmsc_action *s = calloc(cap, sizeof(*s));
+	const struct mbms_bmsc_action **sp = malloc(cap * sizeof(*sp));
+	if (!r || !s || !sp) {
 		free(r);
 		free(s);
-		free(rp);
 		free(sp);
 		return false;
 	}
@@ -66,14 +71,50 @@ static bool reserve(size_t need)
 	}
 	free(G.recs);
 	free(G.sends);
-	free(G.rec_ptr);
 	free(G.send_ptr);
 	G.recs = r;
 	G.sends = s;
-	G.rec_ptr = rp;
 	G.send_ptr = sp;
 	G.cap = cap;
 	return true;
+}
+
+/* A push state (the only records the group takes: store.c
+ * bmscd_store_rec_durable) is its IMPI and three numbers; anything else is
+ * copied whole. */
+static void rec_copy(struct mbms_bmsc_rec *dst, const struct mbms_bmsc_rec *src)
+{
+	if (src->kind != MBMS_BMSC_REC_PUSH && src->kind != MBMS_BMSC_REC_PUSH_DEL) {
+		*dst = *src;
+		return;
+	}
+	dst->kind = src->kind;
+	dst->msk_id = src->msk_id;
+	dst->push_state = src->push_state;
+	dst->push_attempts = src->push_attempts;
+	memcpy(dst->ue.impi, src->ue.impi, strnlen(src->ue.impi, sizeof(dst->ue.impi) - 1));
+}
+
+static void rec_clear(struct mbms_bmsc_rec *r)
+{
+	if (r->kind != MBMS_BMSC_REC_PUSH && r->kind != MBMS_BMSC_REC_PUSH_DEL) {
+		mbms_wipe(r, sizeof(*r));
+		return;
+	}
+	memset(r->ue.impi, 0, strnlen(r->ue.impi, sizeof(r->ue.impi)));
+	r->kind = 0;
+	r->msk_id = 0;
+	r->push_state = r->push_attempts = 0;
+}
+
+static void send_clear(struct mbms_bmsc_action *a)
+{
+	size_t len = a->u.send.len < sizeof(a->u.send.data) ? a->u.send.len : sizeof(a->u.send.data);
+	mbms_wipe(a->u.send.data, len);
+	memset(a->u.send.impi, 0, strnlen(a->u.send.impi, sizeof(a->u.send.impi)));
+	memset(&a->u.send.to, 0, sizeof(a->u.send.to));
+	a->u.send.len = 0;
+	a->kind = 0;
 }
 
 bool bmscd_batch_empty(void) { return G.first_ms == 0; }
@@ -90,15 +131,19 @@ bool bmscd_batch_add(struct bmscd *d, const struct mbms_bmsc_action *const *recs
 	if (!reserve(need))
 		return false;
 	for (size_t i = 0; i < nrec; i++)
-		G.recs[G.nrec++] = *recs[i];
+		rec_copy(&G.recs[G.nrec++], &recs[i]->u.rec);
 	for (size_t i = 0; i < nsend; i++) {
 		/* only the bytes in use: a datagram is small, the action is not */
+		const struct mbms_bmsc_action *a = sends[i];
 		struct mbms_bmsc_action *c = &G.sends[G.nsend++];
-		c->kind = sends[i]->kind;
-		c->u.send.to = sends[i]->u.send.to;
-		c->u.send.len = sends[i]->u.send.len;
-		memcpy(c->u.send.data, sends[i]->u.send.data, sends[i]->u.send.len);
-		memcpy(c->u.send.impi, sends[i]->u.send.impi, sizeof(c->u.send.impi));
+		size_t len = a->u.send.len < sizeof(c->u.send.data) ? a->u.send.len
+								   : sizeof(c->u.send.data);
+		c->kind = a->kind;
+		c->u.send.to = a->u.send.to;
+		c->u.send.len = len;
+		memcpy(c->u.send.data, a->u.send.data, len);
+		memcpy(c->u.send.impi, a->u.send.impi,
+		       strnlen(a->u.send.impi, sizeof(c->u.send.impi) - 1));
 	}
 	if (!G.first_ms && (G.nrec || G.nsend))
 		G.first_ms = bmscd_now_ms();
@@ -112,13 +157,11 @@ void bmscd_batch_flush(struct bmscd *d)
 	if (!G.first_ms)
 		return;
 	if (G.nrec && !d->db_failed) {
-		for (size_t i = 0; i < G.nrec; i++)
-			G.rec_ptr[i] = &G.recs[i];
 		if (bmscd_store_begin_batch(d->store, false) != 0) {
 			d->db_failed = true;
 		} else {
 			for (size_t i = 0; i < G.nrec && !d->db_failed; i++)
-				if (bmscd_store_apply(d->store, &G.recs[i].u.rec) != 0)
+				if (bmscd_store_apply(d->store, &G.recs[i]) != 0)
 					d->db_failed = true;
 			if (d->db_failed || bmscd_store_commit(d->store) != 0) {
 				bmscd_store_rollback(d->store);
@@ -135,7 +178,10 @@ void bmscd_batch_flush(struct bmscd *d)
 			G.send_ptr[i] = &G.sends[i];
 		bmscd_udp_send_batch(d, G.send_ptr, G.nsend);
 	}
-	mbms_wipe(G.recs, G.nrec * sizeof(*G.recs)); /* records may hold keys (UE rows) */
+	for (size_t i = 0; i < G.nrec; i++)
+		rec_clear(&G.recs[i]);
+	for (size_t i = 0; i < G.nsend; i++)
+		send_clear(&G.sends[i]);
 	G.nrec = G.nsend = 0;
 	G.first_ms = 0;
 }
@@ -148,7 +194,6 @@ void bmscd_batch_free(void)
 	}
 	free(G.recs);
 	free(G.sends);
-	free(G.rec_ptr);
 	free(G.send_ptr);
 	memset(&G, 0, sizeof(G));
 }

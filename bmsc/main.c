@@ -412,6 +412,11 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 		log_error("cannot set up the BM-SC: %s", mbms_strerror(rc));
 		goto out;
 	}
+	/* The core does not even format lines nobody prints; INFO and above
+	 * always (the status page's recent events take them at any level). */
+	mbms_bmsc_set_log_level(d->core, mbmsd_log_get_level() >= MBMSD_LOG_DEBUG
+						 ? MBMS_BMSC_LOG_DEBUG
+						 : MBMS_BMSC_LOG_INFO);
 	if (bmscd_store_load(d->store, d->core, &rows, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;

@@ -41,10 +41,15 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS registrations ("
 	" impi TEXT NOT NULL, service_id TEXT NOT NULL,"
 	" PRIMARY KEY (impi, service_id));"
+	/* WITHOUT ROWID: the rows live in their primary key's b-tree, so a
+	 * push state is one b-tree (and the msk_id index) instead of a table,
+	 * its key index and the msk_id index; a fan-out writes two per UE
+	 * (figure 4). A database made before keeps its rowid table: the
+	 * statements are the same for both. */
 	"CREATE TABLE IF NOT EXISTS pushes ("
 	" impi TEXT NOT NULL, msk_id INTEGER NOT NULL,"
 	" state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
-	" PRIMARY KEY (impi, msk_id));"
+	" PRIMARY KEY (impi, msk_id)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS pushes_msk ON pushes (msk_id);";
 
 enum stmt_id {
@@ -59,6 +64,7 @@ enum stmt_id {
 	S_REG_PUT,
 	S_REG_DEL,
 	S_PUSH_PUT,
+	S_PUSH_SET,
 	S_PUSH_DEL,
 	S_LOAD_KG,
 	S_LOAD_MSK,
@@ -72,6 +78,8 @@ enum stmt_id {
 	S_ROLLBACK,
 	S_SYNC_FULL,
 	S_SYNC_NORMAL,
+	S_SECDEL_ON,
+	S_SECDEL_OFF,
 	S_COUNT
 };
 
@@ -101,6 +109,10 @@ static const char *const SQL[S_COUNT] = {
 	[S_PUSH_PUT] = "INSERT INTO pushes (impi, msk_id, state, attempts) VALUES (?1, ?2, ?3, ?4)"
 		       " ON CONFLICT (impi, msk_id) DO UPDATE SET state = excluded.state,"
 		       " attempts = excluded.attempts",
+	/* a push's later states (acked, given up, a retransmission's count)
+	 * update the row its pending state made: one seek, where the upsert
+	 * first tries an insert (figure 4: a row per UE and rotation) */
+	[S_PUSH_SET] = "UPDATE pushes SET state = ?3, attempts = ?4 WHERE impi = ?1 AND msk_id = ?2",
 	[S_PUSH_DEL] = "DELETE FROM pushes WHERE impi = ?1 AND msk_id = ?2",
 	[S_LOAD_KG] = "SELECT key_group, last_key_number FROM key_groups",
 	[S_LOAD_MSK] = "SELECT msk_id, key_group, msk, vf, vt, valid_from, valid_until, state,"
@@ -116,12 +128,15 @@ static const char *const SQL[S_COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_SYNC_FULL] = "PRAGMA synchronous=FULL",
 	[S_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+	[S_SECDEL_ON] = "PRAGMA secure_delete=ON",
+	[S_SECDEL_OFF] = "PRAGMA secure_delete=OFF",
 };
 
 struct bmscd_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
 	bool normal_sync; /* synchronous=NORMAL is set on the connection */
+	bool secdel_off;  /* secure_delete=OFF is set on the connection */
 };
 
 int bmscd_store_open(const char *path, struct bmscd_store **out, char *err, size_t err_cap)
@@ -170,6 +185,20 @@ static int run(struct bmscd_store *s, sqlite3_stmt *st)
 	return 0;
 }
 
+/* A PRAGMA that answers with a row (secure_delete reports its value). */
+static int run_pragma(struct bmscd_store *s, sqlite3_stmt *st)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_error("sqlite: %s", sqlite3_errmsg(s->db));
+		return MBMS_EIO;
+	}
+	return 0;
+}
+
 /* Which commits wait for the disk. A transaction that holds only push
  * states (PUSH, PUSH_DEL: pending, acked, given up) commits with
  * synchronous=NORMAL: no fsync; it survives kill -9 (it is in the WAL, in
@@ -188,12 +217,26 @@ bool bmscd_store_rec_durable(const struct mbms_bmsc_rec *r)
 	return r->kind != MBMS_BMSC_REC_PUSH && r->kind != MBMS_BMSC_REC_PUSH_DEL;
 }
 
+/* secure_delete (common/db.c) zeroes what a delete or an update frees, so
+ * that no key lingers in a free page. A batch of push states only touches
+ * the pages of the pushes table and its indexes, which never hold a key:
+ * it runs without (the rows of a fan-out, updated from pending to acked,
+ * change size, and each update zeroed the old cell). Every other
+ * transaction -- anything that writes or deletes a UE, an MSK, a
+ * registration -- runs with it, as before. Like synchronous, the level
+ * goes with the batch: push-state batches are exactly the non-durable
+ * ones (bmscd_store_rec_durable). */
 int bmscd_store_begin_batch(struct bmscd_store *s, bool durable)
 {
 	if (durable == s->normal_sync) {
 		if (run(s, s->st[durable ? S_SYNC_FULL : S_SYNC_NORMAL]) != 0)
 			return MBMS_EIO;
 		s->normal_sync = !durable;
+	}
+	if (durable == s->secdel_off) {
+		if (run_pragma(s, s->st[durable ? S_SECDEL_ON : S_SECDEL_OFF]) != 0)
+			return MBMS_EIO;
+		s->secdel_off = !durable;
 	}
 	return run(s, s->st[S_BEGIN]);
 }
@@ -202,9 +245,11 @@ int bmscd_store_begin(struct bmscd_store *s) { return bmscd_store_begin_batch(s,
 int bmscd_store_commit(struct bmscd_store *s) { return run(s, s->st[S_COMMIT]); }
 void bmscd_store_rollback(struct bmscd_store *s) { run(s, s->st[S_ROLLBACK]); }
 
+/* Every statement runs right after its binds (run() clears them): the
+ * values need not be copied (SQLITE_STATIC). */
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-	sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
 int bmscd_store_apply(struct bmscd_store *s, const struct mbms_bmsc_rec *r)
@@ -221,7 +266,7 @@ int bmscd_store_apply(struct bmscd_store *s, const struct mbms_bmsc_rec *r)
 		st = s->st[S_MSK_PUT];
 		sqlite3_bind_int64(st, 1, r->msk.msk_id);
 		sqlite3_bind_int(st, 2, r->msk.key_group);
-		sqlite3_bind_blob(st, 3, r->msk.key, MBMS_MSK_LEN, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 3, r->msk.key, MBMS_MSK_LEN, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, r->msk.vf);
 		sqlite3_bind_int(st, 5, r->msk.vt);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)r->msk.valid_from_ms);
@@ -242,11 +287,11 @@ int bmscd_store_apply(struct bmscd_store *s, const struct mbms_bmsc_rec *r)
 		st = s->st[S_UE_PUT];
 		bind_text(st, 1, r->ue.impi);
 		bind_text(st, 2, r->ue.btid);
-		sqlite3_bind_blob(st, 3, r->ue.muk, MBMS_MUK_LEN, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 3, r->ue.muk, MBMS_MUK_LEN, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)r->ue.muk_expires_ms);
 		sqlite3_bind_int(st, 5, r->ue.addr.family);
 		sqlite3_bind_blob(st, 6, r->ue.addr.ip, r->ue.addr.family == 6 ? 16 : 4,
-				  SQLITE_TRANSIENT);
+				  SQLITE_STATIC);
 		sqlite3_bind_int(st, 7, r->ue.addr.port);
 		sqlite3_bind_int64(st, 8, r->ue.ts_hwm);
 		return run(s, st);
@@ -263,6 +308,18 @@ int bmscd_store_apply(struct bmscd_store *s, const struct mbms_bmsc_rec *r)
 		bind_text(st, 2, r->service_id);
 		return run(s, st);
 	case MBMS_BMSC_REC_PUSH:
+		/* pending: a new row (or a push started over); any later state: the
+		 * row is there, update it (insert it if it is not, e.g. deleted by
+		 * hand) */
+		if (r->push_state != MBMS_BMSC_PUSH_PENDING) {
+			st = s->st[S_PUSH_SET];
+			bind_text(st, 1, r->ue.impi);
+			sqlite3_bind_int64(st, 2, r->msk_id);
+			sqlite3_bind_int(st, 3, r->push_state);
+			sqlite3_bind_int(st, 4, r->push_attempts);
+			if ((rc = run(s, st)) != 0 || sqlite3_changes(s->db) > 0)
+				return rc;
+		}
 		st = s->st[S_PUSH_PUT];
 		bind_text(st, 1, r->ue.impi);
 		sqlite3_bind_int64(st, 2, r->msk_id);
