@@ -89,11 +89,21 @@ struct udp_sock {
 	uint8_t ack_data[UDP_BATCH][128];
 };
 
+/* A UE's MUK prepared for the MIKEY PRF (kdf.h keyctx), made at its first
+ * message and again whenever the MUK differs from the one it was made from
+ * (a new bootstrap): the MSK message's verification and the ack's MAC then
+ * skip preparing the MUK, as a real UE keeping its MUK would. */
+struct ue_keyctx {
+	uint8_t muk[32];
+	struct mbms_mikey_keyctx kc;
+};
+
 struct lg {
 	const struct lg_opts *o;
 	struct lg_report *r;
 	int ep;
 	struct lg_ue *ues;
+	struct ue_keyctx *kc; /* per UE, with the UDP sockets */
 	/* UDP */
 	struct udp_sock *socks;
 	unsigned nsock;
@@ -160,6 +170,10 @@ void lg_free(struct lg *L)
 		mbms_wipe(L->ues, L->o->n * sizeof(*L->ues));
 		free(L->ues);
 	}
+	if (L->kc) {
+		mbms_wipe(L->kc, L->o->n * sizeof(*L->kc));
+		free(L->kc);
+	}
 	free(L->rx_buf);
 	free(L);
 }
@@ -202,7 +216,9 @@ int lg_udp_open(struct lg *L, char *err, size_t cap)
 {
 	const struct lg_opts *o = L->o;
 	L->socks = calloc(o->udp_socks, sizeof(*L->socks));
-	if (!L->socks) {
+	if (o->n && !L->kc)
+		L->kc = calloc(o->n, sizeof(*L->kc));
+	if (!L->socks || (o->n && !L->kc)) {
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
@@ -309,8 +325,17 @@ static void udp_one(struct lg *L, unsigned si, const uint8_t *msg, size_t len,
 		return;
 	}
 	struct lg_ue *u = &L->ues[i];
+	struct ue_keyctx *k = &L->kc[i];
 	struct mbms_msg_info info;
-	int rc = mbms_msg_verify(msg, len, MBMS_MSG_F_MUK, u->muk, sizeof(u->muk), NULL, &info);
+	int rc = 0;
+	if (k->kc.npieces == 0 || !mbms_ct_equal(k->muk, u->muk, sizeof(k->muk))) {
+		memcpy(k->muk, u->muk, sizeof(k->muk));
+		rc = mbms_mikey_keyctx_init(&k->kc, u->muk, sizeof(u->muk));
+	}
+	if (rc == 0)
+		rc = mbms_msg_verify_keyed(msg, len, MBMS_MSG_F_MUK, &k->kc, NULL, &info);
+	else
+		memset(&info, 0, sizeof(info));
 	/* PROFILE.md 10.7: IDi is the BM-SC FQDN, IDr the UE's B-TID */
 	if (rc == 0 && (info.idi_len != L->idfn_len || memcmp(info.idi, o->fqdn, L->idfn_len) ||
 			info.idr_len != LG_RAND_B64 + L->btid_host_len ||
@@ -344,7 +369,7 @@ static void udp_one(struct lg *L, unsigned si, const uint8_t *msg, size_t len,
 		uint8_t out[128];
 		size_t n = 0;
 		if (mbms_acked_from_info(&info, &acked) == 0 &&
-		    mbms_verification_build(u->muk, sizeof(u->muk), &acked, out, sizeof(out), &n) == 0)
+		    mbms_verification_build_keyed(&k->kc, &acked, out, sizeof(out), &n) == 0)
 			queue_ack(L, &L->socks[si], dst_ip, from, out, n);
 		else
 			st->push_bad++;
