@@ -7,22 +7,30 @@
 
 #include <pthread.h>
 #include <srtp2/srtp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static srtp_err_status_t init_status = srtp_err_status_fail;
+static atomic_bool init_done; /* for mbmsd_srtp_initialised(), any thread */
 
 static void do_init(void)
 {
 	init_status = srtp_init();
+	atomic_store(&init_done, init_status == srtp_err_status_ok);
 }
 
 int mbmsd_srtp_init(void)
 {
 	pthread_once(&init_once, do_init);
 	return init_status == srtp_err_status_ok ? 0 : MBMS_ECRYPTO;
+}
+
+bool mbmsd_srtp_initialised(void)
+{
+	return atomic_load(&init_done);
 }
 
 const char *mbmsd_srtp_version(void)
@@ -153,12 +161,12 @@ struct mbmsd_srtp_rx {
 	uint64_t uses;
 };
 
+/* No srtp_init() here: a receiver that never gets a packet never pays for
+ * libsrtp's backend (srtp_glue.h); session_make() initialises it. */
 int mbmsd_srtp_rx_new(struct mbmsd_srtp_rx **out)
 {
 	if (!out)
 		return MBMS_EINVAL;
-	if (mbmsd_srtp_init())
-		return MBMS_ECRYPTO;
 	*out = calloc(1, sizeof(**out));
 	return *out ? 0 : MBMS_ENOMEM;
 }

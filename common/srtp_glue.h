@@ -22,6 +22,7 @@
 
 #include "mbmssec/traffic.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,8 +32,17 @@
 /* Retired receiver contexts remembered (MSK ID, MTK ID). */
 #define MBMSD_SRTP_RX_RETIRED 64
 
-/* srtp_init() once per process (thread-safe). MBMS_ECRYPTO. */
+/* srtp_init() once per process (thread-safe). MBMS_ECRYPTO.
+ *
+ * srtp_init() runs libsrtp's cipher self-tests, which initialise its crypto
+ * backend: on Debian that is NSS, about 1 MB more resident memory. So
+ * nothing here initialises it before a key is first used: a sender at
+ * mbmsd_srtp_tx_new(), a receiver at the first packet it decrypts
+ * (mbmsd_srtp_rx_new() only allocates). A daemon that wants to fail at
+ * start-up calls this itself. */
 int mbmsd_srtp_init(void);
+/* Whether srtp_init() has run (and succeeded) in this process. */
+bool mbmsd_srtp_initialised(void);
 /* "libsrtp2 2.5.0" */
 const char *mbmsd_srtp_version(void);
 

@@ -165,6 +165,7 @@ struct ued_srtp {
 	void (*pump)(void *);
 	void *pump_arg;
 	struct event *hold_timer, *stats_timer;
+	bool srtp_ready, srtp_failed; /* libsrtp2 initialised / failed to (logged) */
 };
 
 union pbuf {
@@ -195,9 +196,31 @@ static void write_out(struct ued_stream *s, const uint8_t *rtp, size_t len)
 	s->bytes_out += n;
 }
 
+/* libsrtp2 (and its NSS backend, ~1 MB resident) is initialised at the
+ * first packet there is a key for, not at start-up: a UE whose streams
+ * carry nothing yet does not pay for it. A failure is logged once and
+ * every packet of every stream is refused (counted as failed). */
+static bool srtp_ready(struct ued_srtp *o, const struct ued_stream *s)
+{
+	if (o->srtp_ready)
+		return true;
+	if (mbmsd_srtp_init()) {
+		if (!o->srtp_failed)
+			log_error("stream %s: libsrtp2 does not initialise: its packets cannot be "
+				  "decrypted", s->cfg->name);
+		o->srtp_failed = true;
+		return false;
+	}
+	o->srtp_ready = true;
+	log_debug("stream %s: first packet to decrypt: libsrtp2 %s initialised", s->cfg->name,
+		  mbmsd_srtp_version());
+	return true;
+}
+
 static void decrypt(struct ued_stream *s, uint8_t *buf, size_t len, struct mbms_traffic_key *key)
 {
-	int rc = mbmsd_srtp_rx_unprotect(s->srtp, key, buf, &len);
+	int rc = srtp_ready(s->owner, s) ? mbmsd_srtp_rx_unprotect(s->srtp, key, buf, &len)
+					 : MBMS_ECRYPTO;
 	mbms_traffic_key_wipe(key);
 	mbms_traffic_rx_outcome(s->rx, rc);
 	if (rc == 0)
@@ -408,7 +431,7 @@ static int open_stream(struct ued_srtp *o, struct ued_stream *s, struct event_ba
 					    .hold_max = c->hold_packets,
 					    .hold_ms = c->hold_ms};
 	if (mbms_traffic_rx_new(&rc, &s->rx) || mbmsd_srtp_rx_new(&s->srtp)) {
-		snprintf(err, err_cap, "stream %s: out of memory or no libsrtp", c->name);
+		snprintf(err, err_cap, "stream %s: out of memory", c->name);
 		return -1;
 	}
 	if (!c->output[0]) {
@@ -439,10 +462,6 @@ int ued_srtp_new(const struct ued_config *cfg, struct event_base *base, struct m
 	*out = NULL;
 	if (cfg->nstream == 0)
 		return 0;
-	if (mbmsd_srtp_init()) {
-		snprintf(err, err_cap, "libsrtp2 does not initialise");
-		return -1;
-	}
 	struct ued_srtp *o = calloc(1, sizeof(*o));
 	if (!o) {
 		snprintf(err, err_cap, "out of memory");
