@@ -98,30 +98,20 @@ int bsf_store_open(const char *path, struct bsf_store **out, char *err, size_t e
 		snprintf(err, err_cap, "out of memory");
 		return -1;
 	}
+	if (mbmsd_db_open_prepared(path, SCHEMA, SQL, S_COUNT, &s->db, s->st, err, err_cap)) {
+		free(s);
+		return -1;
+	}
 	pthread_mutex_init(&s->lock, NULL);
-	if (mbmsd_db_open(path, &s->db, err, err_cap) ||
-	    mbmsd_db_exec(s->db, SCHEMA, err, err_cap))
-		goto fail;
-	for (int i = 0; i < S_COUNT; i++)
-		if (sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, err_cap, "sqlite: %s", sqlite3_errmsg(s->db));
-			goto fail;
-		}
 	*out = s;
 	return 0;
-fail:
-	bsf_store_close(s);
-	return -1;
 }
 
 void bsf_store_close(struct bsf_store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+	mbmsd_db_close_prepared(s->db, s->st, S_COUNT);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -81,3 +81,34 @@ int mbmsd_db_open(const char *path, sqlite3 **out, char *err, size_t err_cap)
 	*out = db;
 	return 0;
 }
+
+int mbmsd_db_open_prepared(const char *path, const char *schema, const char *const *sql,
+			   size_t n, sqlite3 **db, sqlite3_stmt **st, char *err, size_t err_cap)
+{
+	for (size_t i = 0; i < n; i++)
+		st[i] = NULL;
+	if (mbmsd_db_open(path, db, err, err_cap))
+		return -1;
+	if (mbmsd_db_exec(*db, schema, err, err_cap))
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (sqlite3_prepare_v3(*db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, err_cap, "sqlite: %s", sqlite3_errmsg(*db));
+			goto fail;
+		}
+	return 0;
+fail:
+	mbmsd_db_close_prepared(*db, st, n);
+	*db = NULL;
+	return -1;
+}
+
+void mbmsd_db_close_prepared(sqlite3 *db, sqlite3_stmt **st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_finalize(st[i]);
+		st[i] = NULL;
+	}
+	sqlite3_close(db);
+}

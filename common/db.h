@@ -18,4 +18,12 @@ int mbmsd_db_open(const char *path, sqlite3 **out, char *err, size_t err_cap);
 /* Run a fixed SQL text without parameters (schema, pragmas). */
 int mbmsd_db_exec(sqlite3 *db, const char *sql, char *err, size_t err_cap);
 
+/* mbmsd_db_open, then the schema, then n statements prepared for reuse
+ * (SQLITE_PREPARE_PERSISTENT) into st[0..n-1]. On failure everything is
+ * closed again and *db is NULL. */
+int mbmsd_db_open_prepared(const char *path, const char *schema, const char *const *sql,
+			   size_t n, sqlite3 **db, sqlite3_stmt **st, char *err, size_t err_cap);
+/* Finalize st[0..n-1] and close db (either may be NULL). */
+void mbmsd_db_close_prepared(sqlite3 *db, sqlite3_stmt **st, size_t n);
+
 #endif
