@@ -61,6 +61,8 @@ for _ in $(seq 1 200); do
 		UE_PRIV=$(sed -n 's/^Private_Dirty:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$UE_PID/smaps_rollup")
 		UE_SHARED=$(sed -n 's/^Shared_Clean:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$UE_PID/smaps_rollup")
 		UE_LIBS=$(grep -o '[^/]*\.so[.0-9]*$' "/proc/$UE_PID/maps" | sort -u | wc -l)
+		UE_THREADS=$(sed -n 's/^Threads:[[:space:]]*\([0-9]*\)/\1/p' "/proc/$UE_PID/status")
+		cp "/proc/$UE_PID/smaps" ue.smaps # where the RSS is, by library group
 		break
 	fi
 	kill -0 "$UE_PID" 2>/dev/null || break
@@ -87,9 +89,39 @@ bd_stop "$BD_BMSC_PID"
 
 N="$N" BSF_IDLE="$BSF_IDLE" BMSC_IDLE="$BMSC_IDLE" UE_RSS="${UE_RSS:-0}" UE_MSKS="$UE_MSKS" \
 UE_PSS="${UE_PSS:-0}" UE_PRIV="${UE_PRIV:-0}" UE_SHARED="${UE_SHARED:-0}" UE_LIBS="${UE_LIBS:-0}" \
+UE_THREADS="${UE_THREADS:-0}" UE_SMAPS="$BD/ue.smaps" \
 FULL="$FULL" HWM="$HWM" ROWS="${ROWS:-0}" REG="${REG:-0}" T0="$t0" T1="$t1" T2="$t2" python3 - <<'EOF'
-import json, os
+import json, os, re
 e = os.environ
+
+# mbms-ue's RSS summed per mapping, then per group (docs/ue.md "Memory")
+def ue_groups(path):
+    groups = [("libcrypto", r"libcrypto\.so"),
+              ("libc+ld.so", r"libc\.so|ld-linux|\[vdso\]|\[vvar"),
+              ("libcurl+libssl", r"libcurl|libssl\.so"),
+              ("libsrtp2+NSS", r"libsrtp2|libnss|libnspr|libplc4|libplds4|libsoftokn|libfreebl"),
+              ("libevent+expat", r"libevent|libexpat"),
+              ("mbms-ue", r"/mbms-ue$"),
+              ("heap+stack+anon", r"^$|^\[")]
+    kb, other, cur = {}, set(), None
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        m = re.match(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$", line)
+        if m:
+            name = m.group(1)
+            cur = next((g for g, rx in groups if re.search(rx, name)), None)
+            if cur is None:  # libcurl's Debian dependency tree (gnutls, krb5, ldap, ...)
+                cur = "libcurl's dependencies"
+                other.add(os.path.basename(name))
+        elif line.startswith("Rss:") and cur:
+            kb[cur] = kb.get(cur, 0) + int(line.split()[1])
+    order = [g for g, _ in groups[:3]] + ["libcurl's dependencies"] + [g for g, _ in groups[3:]]
+    return ", ".join("%s %.1f" % (g if g != "libcurl's dependencies" else
+                                  "libcurl's %d dependencies" % len(other), kb.get(g, 0) / 1024.0)
+                     for g in order)
 n = int(e["N"])
 mb = lambda kb: int(kb) / 1024.0
 full, idle, hwm = mb(e["FULL"]), mb(e["BMSC_IDLE"]), mb(e["HWM"])
@@ -117,10 +149,10 @@ print(json.dumps({
 rows = [
     ("bmscd with %s registered UEs" % format(n, ","), full, 512, "restored at start; %.0f B per UE" % per_ue),
     ("mbms-ue holding keys (bootstrapped, registered, %s MSK(s))" % e["UE_MSKS"],
-     mb(e["UE_RSS"]), 8, "one service, daemon run; of it %.1f MB private (dirty), %.1f MB "
-     "shared library pages (%s libraries mapped: libcrypto, libcurl and its dependencies, "
-     "libsrtp2 on NSS, libevent, expat), PSS %.1f MB" % (mb(e["UE_PRIV"]), mb(e["UE_SHARED"]),
-                                                        e["UE_LIBS"], mb(e["UE_PSS"]))),
+     mb(e["UE_RSS"]), 8, "one service, daemon run, %s thread(s); of it %.1f MB private (dirty), "
+     "%.1f MB shared library pages (%s libraries mapped), PSS %.1f MB; by group, MB: %s. "
+     "What is in it and why 8 MB is out of reach with libcurl linked: docs/ue.md \"Memory\"" % (e["UE_THREADS"], mb(e["UE_PRIV"]), mb(e["UE_SHARED"]), e["UE_LIBS"],
+                      mb(e["UE_PSS"]), ue_groups(e["UE_SMAPS"]))),
     ("bsfd idle", mb(e["BSF_IDLE"]), 32, "listening, one subscriber"),
     ("bmscd idle", idle, 32, "listening, empty database"),
 ]
