@@ -1,14 +1,12 @@
 /* `bmscd ctl stream|stream-stop|stream-status|mtk`: the streaming commands
  * of the admin client (bmsc/stream.h, docs/traffic.md). */
+#include "ctl.h"
 #include "stream.h"
 
-#include <curl/curl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EXIT_USAGE 2
 
 static const char usage_text[] =
 	"usage: bmscd ctl [--admin HOST:PORT] stream --session NAME [--count K] [--rate R]\n"
@@ -20,87 +18,7 @@ static const char usage_text[] =
 static int usage(const char *why)
 {
 	fprintf(stderr, "bmscd ctl: %s\n%s", why, usage_text);
-	return EXIT_USAGE;
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
-{
-	FILE *out = user;
-	return fwrite(data, size, nmemb, out) * size;
-}
-
-static size_t on_error_body(char *data, size_t size, size_t nmemb, void *user)
-{
-	(void)user;
-	return fwrite(data, size, nmemb, stderr) * size;
-}
-
-/* The admin request: the answer's body on stdout (200) or stderr. */
-static int call(const char *url, bool post)
-{
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		return 1;
-	CURL *c = curl_easy_init();
-	if (!c) {
-		curl_global_cleanup();
-		return 1;
-	}
-	/* first the status, then the body where it belongs: ask twice is not
-	 * possible for a POST, so buffer the body */
-	char *body = NULL;
-	size_t body_len = 0;
-	FILE *mem = open_memstream(&body, &body_len);
-	if (!mem) {
-		curl_easy_cleanup(c);
-		curl_global_cleanup();
-		return 1;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, mem);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	if (post) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-	}
-	CURLcode cr = curl_easy_perform(c);
-	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	fclose(mem);
-	int ret;
-	if (cr != CURLE_OK) {
-		fprintf(stderr, "bmscd ctl: %s: %s\n", url, curl_easy_strerror(cr));
-		ret = 1;
-	} else if (status == 200) {
-		fwrite(body, 1, body_len, stdout);
-		ret = 0;
-	} else {
-		fprintf(stderr, "bmscd ctl: HTTP %ld: ", status);
-		on_error_body(body, 1, body_len, NULL);
-		if (!body_len || body[body_len - 1] != '\n')
-			fputc('\n', stderr);
-		ret = 1;
-	}
-	free(body);
-	curl_easy_cleanup(c);
-	curl_global_cleanup();
-	return ret;
-}
-
-/* Append "&name=value" (escaped) to url. */
-static int add_query(CURL *c, char *url, size_t cap, const char *name, const char *value)
-{
-	if (!value)
-		return 0;
-	char *esc = curl_easy_escape(c, value, 0);
-	if (!esc)
-		return -1;
-	size_t n = strlen(url);
-	int w = snprintf(url + n, cap - n, "%s%s=%s", strchr(url, '?') ? "&" : "?", name, esc);
-	curl_free(esc);
-	return w < 0 || (size_t)w >= cap - n ? -1 : 0;
+	return BMSCD_CTL_EXIT_USAGE;
 }
 
 static bool ours(const char *cmd)
@@ -165,14 +83,10 @@ int bmscd_stream_ctl(int argc, char **argv)
 	char url[8192];
 	snprintf(url, sizeof(url), "http://%s/%s", admin,
 		 stream ? "stream" : stop ? "stream/stop" : status ? "streams" : "mtk");
-	CURL *c = curl_easy_init();
-	if (!c)
-		return 1;
 	int bad = 0;
 	for (size_t k = 0; k < 7; k++)
-		bad |= add_query(c, url, sizeof(url), query_names[k], val[k]);
-	curl_easy_cleanup(c);
+		bad |= bmscd_ctl_add_query(url, sizeof(url), query_names[k], val[k]);
 	if (bad)
 		return usage("arguments too long");
-	return call(url, !status);
+	return bmscd_ctl_call(url, !status);
 }
