@@ -58,6 +58,7 @@ enum stmt_id {
 	S_MSK_DEL,
 	S_MSK_DEL_PUSHES,
 	S_UE_PUT,
+	S_UE_SET,
 	S_UE_DEL,
 	S_UE_DEL_REGS,
 	S_UE_DEL_PUSHES,
@@ -101,6 +102,11 @@ static const char *const SQL[S_COUNT] = {
 		     " muk_expires = excluded.muk_expires, addr_family = excluded.addr_family,"
 		     " addr_ip = excluded.addr_ip, addr_port = excluded.addr_port,"
 		     " ts_hwm = excluded.ts_hwm",
+	/* most UE rows written are counter reservations of a UE that has its
+	 * row: update it in place first (one seek; the upsert first tries an
+	 * insert), the upsert only when there is none */
+	[S_UE_SET] = "UPDATE ues SET btid = ?2, muk = ?3, muk_expires = ?4, addr_family = ?5,"
+		     " addr_ip = ?6, addr_port = ?7, ts_hwm = ?8 WHERE impi = ?1",
 	[S_UE_DEL] = "DELETE FROM ues WHERE impi = ?1",
 	[S_UE_DEL_REGS] = "DELETE FROM registrations WHERE impi = ?1",
 	[S_UE_DEL_PUSHES] = "DELETE FROM pushes WHERE impi = ?1",
@@ -284,17 +290,20 @@ int bmscd_store_apply(struct bmscd_store *s, const struct mbms_bmsc_rec *r)
 		rc = run(s, s->st[S_MSK_DEL]);
 		return rc ? rc : run(s, s->st[S_MSK_DEL_PUSHES]);
 	case MBMS_BMSC_REC_UE:
-		st = s->st[S_UE_PUT];
-		bind_text(st, 1, r->ue.impi);
-		bind_text(st, 2, r->ue.btid);
-		sqlite3_bind_blob(st, 3, r->ue.muk, MBMS_MUK_LEN, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)r->ue.muk_expires_ms);
-		sqlite3_bind_int(st, 5, r->ue.addr.family);
-		sqlite3_bind_blob(st, 6, r->ue.addr.ip, r->ue.addr.family == 6 ? 16 : 4,
-				  SQLITE_STATIC);
-		sqlite3_bind_int(st, 7, r->ue.addr.port);
-		sqlite3_bind_int64(st, 8, r->ue.ts_hwm);
-		return run(s, st);
+		for (int i = S_UE_SET;; i = S_UE_PUT) {
+			st = s->st[i];
+			bind_text(st, 1, r->ue.impi);
+			bind_text(st, 2, r->ue.btid);
+			sqlite3_bind_blob(st, 3, r->ue.muk, MBMS_MUK_LEN, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)r->ue.muk_expires_ms);
+			sqlite3_bind_int(st, 5, r->ue.addr.family);
+			sqlite3_bind_blob(st, 6, r->ue.addr.ip, r->ue.addr.family == 6 ? 16 : 4,
+					  SQLITE_STATIC);
+			sqlite3_bind_int(st, 7, r->ue.addr.port);
+			sqlite3_bind_int64(st, 8, r->ue.ts_hwm);
+			if ((rc = run(s, st)) != 0 || i == S_UE_PUT || sqlite3_changes(s->db) > 0)
+				return rc;
+		}
 	case MBMS_BMSC_REC_UE_DEL:
 		for (int i = S_UE_DEL; i <= S_UE_DEL_PUSHES && rc == 0; i++) {
 			bind_text(s->st[i], 1, r->ue.impi);

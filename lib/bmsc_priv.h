@@ -140,6 +140,7 @@ struct bmsc_job {
 	uint32_t msk_id;      /* FANOUT: the MSK pushed */
 	uint64_t filter;      /* UEs with any of these services */
 	uint32_t cursor;
+	uint32_t reserved_to; /* FANOUT: counters reserved ahead for slots below */
 	uint64_t hits;
 };
 

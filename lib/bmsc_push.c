@@ -19,16 +19,22 @@
  * one address share a chain of the address-only index. */
 #define ACK_MAX_WALK 4096
 
+/* Reserve the UE's next block of TS counter values: its row is queued, and
+ * the shell makes it durable before any datagram that follows. */
+static void ue_reserve(struct mbms_bmsc *b, struct bmsc_ue *ue)
+{
+	uint64_t hwm = (uint64_t)ue->ts_next + b->cfg->counter_block;
+	ue->ts_hwm = hwm > UINT32_MAX ? UINT32_MAX : (uint32_t)hwm;
+	bmsc_ue_rec(b, ue);
+	b->st.counter_reservations++;
+}
+
 int bmsc_ue_counter(struct mbms_bmsc *b, struct bmsc_ue *ue, uint32_t *ts)
 {
 	if (ue->ts_next == UINT32_MAX)
 		return MBMS_ESTATE; /* PROFILE.md 3: never wrap within one MUK */
-	if (ue->ts_next >= ue->ts_hwm) {
-		uint64_t hwm = (uint64_t)ue->ts_next + b->cfg->counter_block;
-		ue->ts_hwm = hwm > UINT32_MAX ? UINT32_MAX : (uint32_t)hwm;
-		bmsc_ue_rec(b, ue); /* durable before the value is used */
-		b->st.counter_reservations++;
-	}
+	if (ue->ts_next >= ue->ts_hwm)
+		ue_reserve(b, ue); /* durable before the value is used */
 	*ts = ue->ts_next++;
 	return 0;
 }
@@ -398,6 +404,7 @@ int bmsc_job_add(struct mbms_bmsc *b, uint8_t kind, size_t kg, uint32_t msk_id,
 		if (b->jobs[i].kind == kind && b->jobs[i].kg == kg &&
 		    b->jobs[i].msk_id == msk_id && b->jobs[i].filter == filter) {
 			b->jobs[i].cursor = 0; /* again from the start (pushes dedupe) */
+			b->jobs[i].reserved_to = 0;
 			return 0;
 		}
 	if (b->njobs == b->jobs_cap) {
@@ -432,11 +439,41 @@ int bmsc_fanout_one(struct mbms_bmsc *b, struct bmsc_ue *ue, size_t k, uint32_t 
 	return bmsc_push_start(b, ue, BMSC_PUSH_MSK, msk_id, now, true);
 }
 
+/* A fan-out after a restart finds every UE without a reserved counter
+ * block: each would write its UE row in the drain of its own tick, one
+ * synced transaction per tick (1024 UEs), ~100 for 100,000 UEs. Reserve
+ * ahead instead: the blocks of the next RESERVE_AHEAD slots' UEs in one
+ * drain (one synced transaction), committed before the datagrams of this
+ * tick like any reservation. A UE that then gets no message only skips a
+ * block: counter values are never reused, they may go unused. */
+#define RESERVE_AHEAD 16384
+
+static void job_reserve_ahead(struct mbms_bmsc *b, struct bmsc_job *j, uint64_t now)
+{
+	if (j->kind != BMSC_JOB_FANOUT || j->reserved_to > j->cursor)
+		return;
+	uint16_t kn = mbms_msk_id_key_number(j->msk_id);
+	uint32_t end = b->nslots - j->cursor > RESERVE_AHEAD ? j->cursor + RESERVE_AHEAD
+							      : b->nslots;
+	for (uint32_t c = j->cursor; c < end; c++) {
+		struct bmsc_ue *ue = b->slots[c];
+		/* the UEs bmsc_fanout_one will send an MSK message to */
+		if (!ue || !(ue->services & j->filter) || ue->kn_pushed[j->kg] == kn ||
+		    ue->addr.family == 0 || !ue->btid || ue->muk_expires <= now ||
+		    ue->ts_next == UINT32_MAX || ue->ts_next < ue->ts_hwm)
+			continue;
+		ue_reserve(b, ue);
+	}
+	j->reserved_to = end;
+}
+
 int bmsc_jobs_tick(struct mbms_bmsc *b, uint64_t now, unsigned *budget)
 {
 	while (*budget && b->njobs) {
 		struct bmsc_job *j = &b->jobs[0];
 		bool gone = j->kind == BMSC_JOB_FANOUT && !bmsc_kg_msk(b, j->kg, j->msk_id);
+		if (!gone)
+			job_reserve_ahead(b, j, now);
 		while (!gone && *budget && j->cursor < b->nslots) {
 			struct bmsc_ue *ue = b->slots[j->cursor++];
 			(*budget)--;
