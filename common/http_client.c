@@ -57,27 +57,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-/* Copy a header's value (blanks and CRLF trimmed) when it fits. */
-bool mbmsd_http_header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
-{
-	size_t nn = strlen(name);
-	if (n <= nn || strncasecmp(line, name, nn) != 0 || line[nn] != ':')
-		return false;
-	const char *v = line + nn + 1;
-	size_t vn = n - nn - 1;
-	while (vn && (*v == ' ' || *v == '\t')) {
-		v++;
-		vn--;
-	}
-	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' ' || v[vn - 1] == '\t'))
-		vn--;
-	if (vn >= cap)
-		return false;
-	memcpy(out, v, vn);
-	out[vn] = '\0';
-	return true;
-}
-
 static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
 {
 	struct ctx *c = user;
@@ -158,23 +137,4 @@ int mbmsd_http_get(const char *url, const char *const *headers, const char *user
 		return -1;
 	}
 	return 0;
-}
-
-void mbmsd_http_exchange_free(struct mbmsd_http_exchange *ex)
-{
-	if (ex->body) {
-		mbms_wipe(ex->body, ex->body_cap);
-		free(ex->body);
-	}
-	ex->body = NULL;
-	ex->body_len = ex->body_cap = 0;
-}
-
-bool mbmsd_http_media_type_is(const char *content_type, const char *type)
-{
-	size_t n = strlen(type);
-	if (!content_type || strncasecmp(content_type, type, n) != 0)
-		return false;
-	char c = content_type[n];
-	return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }

@@ -1,4 +1,5 @@
-/* The Ub driver: runs the library's GBA client over libcurl (see ub_http.h).
+/* The Ub driver: runs the library's GBA client over a GET function (see
+ * ub_http.h; no libcurl in this file).
  * All protocol decisions are the library's; this file moves bytes. */
 #include "ub_http.h"
 
@@ -37,11 +38,11 @@ static bool url_is_root(const char *url)
 	return !p || strcmp(p, "/") == 0;
 }
 
-int mbmsd_ub_bootstrap(const char *bsf_url, struct mbms_gba_client *c,
-		       struct mbmsd_ub_outcome *out)
+int mbmsd_ub_bootstrap_via(const char *bsf_url, struct mbms_gba_client *c,
+			   struct mbmsd_ub_outcome *out, mbmsd_ub_get_fn get, void *get_ctx)
 {
 	memset(out, 0, sizeof(*out));
-	if (!bsf_url || !c)
+	if (!bsf_url || !c || !get)
 		return MBMS_EINVAL;
 	if (!url_is_root(bsf_url))
 		return fail(out, MBMS_EINVAL, "BSF URL must be http(s)://host[:port][/], got %s",
@@ -58,8 +59,8 @@ int mbmsd_ub_bootstrap(const char *bsf_url, struct mbms_gba_client *c,
 		const char *headers[] = {header, "Accept: " MBMS_GBA_BSF_MEDIA_TYPE, NULL};
 		struct mbmsd_http_exchange ex;
 		out->requests++;
-		if (mbmsd_http_get(bsf_url, headers, MBMSD_UB_USER_AGENT, NULL, NULL,
-				   MBMS_GBA_BODY_MAX, &ex, err, sizeof(err)))
+		if (get(get_ctx, bsf_url, headers, MBMSD_UB_USER_AGENT, MBMS_GBA_BODY_MAX, &ex,
+			err, sizeof(err)))
 			return fail(out, MBMS_EIO, "%s", err);
 		out->last_status = ex.status;
 		if (give_up_after_send) {

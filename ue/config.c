@@ -283,6 +283,15 @@ static int key_net(struct ued_config *cfg, const char *key, const char *value,
 		snprintf(cfg->resolve[cfg->nresolve++], UED_RESOLVE_MAX, "%s", value);
 		return 0;
 	}
+	if (strcmp(key, "http_helper") == 0) {
+		/* the mbms-ue-http program (docs/ue.md "The HTTP helper") */
+		if (cfg->http_helper[0])
+			return err_out(err, "http_helper given twice");
+		if (value[0] != '/' || strlen(value) >= sizeof(cfg->http_helper) || !printable(value))
+			return err_out(err, "http_helper: an absolute path, got '%s'", value);
+		snprintf(cfg->http_helper, sizeof(cfg->http_helper), "%s", value);
+		return 0;
+	}
 	return err_out(err, "unknown key '%s' in [net]", key);
 }
 

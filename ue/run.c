@@ -1,8 +1,9 @@
 /* mbms-ue run loop: libevent turns UDP readiness, the timer and signals
  * into calls on the library's UE state machine, and this file carries out
- * the actions that come back: HTTP with libcurl (common/ue_http.c), Ub
- * bootstrap (common/ub_http.c), datagrams from the MIKEY socket, the timer,
- * log lines, saving the key store. No protocol logic here.
+ * the actions that come back: HTTP through the helper mbms-ue-http
+ * (common/ue_http.c), Ub bootstrap (common/ub_http.c, its GETs through the
+ * same helper), datagrams from the MIKEY socket, the timer, log lines,
+ * saving the key store. No protocol logic here.
  *
  * HTTP requests and bootstraps run synchronously inside the loop (the UE
  * makes few, short requests; datagrams arriving meanwhile wait in the
@@ -13,6 +14,7 @@
 #include "rx_guard.h"
 #include "ub_http.h"
 #include "ue_http.h"
+#include "ue_http_frame.h"
 
 #include "mbmssec/crypto.h"
 #include "mbmssec/error.h"
@@ -105,6 +107,54 @@ static void do_http(struct ued *d, const struct mbms_ue_http_request *q)
 	mbmsd_ue_http_result_free(&res);
 }
 
+/* A Ub GET through the HTTP helper (so this process needs no libcurl): the
+ * User-Agent as a header line, the timeout of common/http_client.c. An
+ * answer body over max_body is no answer here (MBMS_EIO, not ELENGTH). */
+#define UED_UB_TIMEOUT_S 30
+_Static_assert(sizeof(((struct mbmsd_http_exchange *)0)->content_type) ==
+		       sizeof(((struct mbmsd_ue_http_result *)0)->content_type) &&
+		       sizeof(((struct mbmsd_http_exchange *)0)->www_auth) ==
+			       sizeof(((struct mbmsd_ue_http_result *)0)->www_authenticate) &&
+		       sizeof(((struct mbmsd_http_exchange *)0)->auth_info) ==
+			       sizeof(((struct mbmsd_ue_http_result *)0)->authentication_info),
+	       "the Ub exchange and the UE result hold the same header sizes");
+static int ub_get(void *ctx, const char *url, const char *const *headers, const char *user_agent,
+		  size_t max_body, struct mbmsd_http_exchange *ex, char *err, size_t err_cap)
+{
+	(void)ctx;
+	const char *lines[MBMSD_UEH_MAX_HEADERS + 1];
+	char ua[128];
+	size_t n = 0;
+	memset(ex, 0, sizeof(*ex));
+	snprintf(ua, sizeof(ua), "User-Agent: %s", user_agent);
+	lines[n++] = ua;
+	for (size_t i = 0; headers && headers[i]; i++) {
+		if (n == MBMSD_UEH_MAX_HEADERS) {
+			snprintf(err, err_cap, "too many header lines");
+			return -1;
+		}
+		lines[n++] = headers[i];
+	}
+	lines[n] = NULL;
+	struct mbmsd_ue_http_result res;
+	if (mbmsd_ue_http("GET", url, lines, NULL, 0, NULL, max_body, UED_UB_TIMEOUT_S, &res, err,
+			  err_cap))
+		return -1;
+	ex->status = res.status;
+	ex->body = (char *)res.body; /* handed over: mbmsd_http_exchange_free wipes it */
+	ex->body_len = res.body_len;
+	ex->body_cap = res.body_cap;
+	if (res.has_content_type)
+		memcpy(ex->content_type, res.content_type, sizeof(ex->content_type));
+	if (res.has_www_authenticate)
+		memcpy(ex->www_auth, res.www_authenticate, sizeof(ex->www_auth));
+	if (res.has_authentication_info) {
+		memcpy(ex->auth_info, res.authentication_info, sizeof(ex->auth_info));
+		ex->has_auth_info = true;
+	}
+	return 0;
+}
+
 static void do_bootstrap(struct ued *d, bool refused_btid)
 {
 	struct ued_config *cfg = d->cfg;
@@ -120,7 +170,7 @@ static void do_bootstrap(struct ued *d, bool refused_btid)
 	struct mbmsd_ub_outcome out;
 	memset(&out, 0, sizeof(out));
 	if (rc == 0)
-		rc = mbmsd_ub_bootstrap(cfg->bsf_url, c, &out);
+		rc = mbmsd_ub_bootstrap_via(cfg->bsf_url, c, &out, ub_get, NULL);
 	else
 		snprintf(out.error, sizeof(out.error), "bad IMPI or BSF host");
 	/* The USIM's SQN array changes whenever it accepts an AUTN. */
@@ -486,6 +536,14 @@ int ued_run(struct ued_config *cfg, bool once, uint64_t timeout_s)
 		d.resolve[i] = cfg->resolve[i];
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/* Every HTTP exchange runs the helper: say now when it is not there. */
+	mbmsd_ue_http_set_helper(cfg->http_helper);
+	if (access(mbmsd_ue_http_helper(), X_OK) != 0) {
+		log_error("the HTTP helper %s cannot be run: %s (set http_helper in [net] or "
+			  "MBMS_UE_HTTP_HELPER)", mbmsd_ue_http_helper(), strerror(errno));
+		return UED_EXIT_FAIL;
+	}
+	log_debug("HTTP helper: %s", mbmsd_ue_http_helper());
 	if (mbms_crypto_init() != 0) {
 		log_error("crypto backend unavailable");
 		return UED_EXIT_FAIL;

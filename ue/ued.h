@@ -61,6 +61,7 @@ struct ued_config {
 	char resolve[UED_MAX_RESOLVE][UED_RESOLVE_MAX];
 	size_t nresolve;
 	long http_timeout_s;
+	char http_helper[UED_PATH_MAX]; /* "": $MBMS_UE_HTTP_HELPER or next to mbms-ue */
 	/* [service "<id>"] */
 	struct ued_service svc[MBMS_UE_MAX_SERVICES];
 	size_t nsvc;
