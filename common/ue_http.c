@@ -185,6 +185,8 @@ static int exchange(int fd, const uint8_t *req, size_t req_len, uint8_t *ans, si
 		ssize_t n = send(fd, req + off, req_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break; /* it stopped reading: its exit status will say why */
 		if (n < 0) {
 			snprintf(err, err_cap, "the HTTP helper did not take the request: %s",
 				 strerror(errno));
@@ -206,6 +208,8 @@ static int exchange(int fd, const uint8_t *req, size_t req_len, uint8_t *ans, si
 		ssize_t n = recv(fd, ans + *ans_len, ans_cap - *ans_len, MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
+		if (n < 0 && errno == ECONNRESET)
+			return 0; /* it went away: what came so far is judged as is */
 		if (n < 0) {
 			snprintf(err, err_cap, "reading the HTTP helper's answer: %s", strerror(errno));
 			return -1;
