@@ -75,6 +75,27 @@ static void zn_fetch(struct bmscd *d, const char *btid, struct mbms_bmsc_zn_answ
 	snprintf(ans->zn.btid, sizeof(ans->zn.btid), "%s", btid);
 }
 
+/* A Zn lookup parked with the request (mbmsd_http_defer): it runs on one of
+ * the listener's worker threads, so a slow BSF holds up only the requests
+ * that wait for it, not every UE's. */
+struct zn_job {
+	struct bmscd *d;
+	char btid[MBMS_BMSC_BTID_MAX];
+	struct mbms_bmsc_zn_answer ans;
+};
+
+static void zn_work(void *arg)
+{
+	struct zn_job *j = arg;
+	zn_fetch(j->d, j->btid, &j->ans);
+}
+
+static void zn_job_free(struct zn_job *j)
+{
+	mbms_wipe(j, sizeof(*j));
+	free(j);
+}
+
 void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 		     struct mbmsd_http_response *resp)
 {
@@ -90,30 +111,40 @@ void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 		.body_len = req->body_len,
 		.peer_text = req->peer,
 	};
+	struct zn_job *done = req->deferred; /* back with the Zn answer */
 	if (bmscd_peer_addr(req->peer, &hr.peer)) {
+		if (done)
+			zn_job_free(done);
 		mbmsd_http_status(resp, 500, "unknown peer address");
 		return;
 	}
 	struct mbms_bmsc_http_rsp r;
 	pthread_mutex_lock(&d->lock);
-	int rc = mbms_bmsc_http(d->core, &hr, NULL, bmscd_now_ms(), &r);
-	if (rc == 0 && r.need_zn) {
-		char btid[MBMS_BMSC_BTID_MAX];
-		snprintf(btid, sizeof(btid), "%s", r.zn_btid);
+	int rc = mbms_bmsc_http(d->core, &hr, done ? &done->ans : NULL, bmscd_now_ms(), &r);
+	if (done) {
+		zn_job_free(done);
+		if (rc == 0 && r.need_zn)
+			r.status = 500; /* cannot happen: the answer names the B-TID asked */
+	} else if (rc == 0 && r.need_zn) {
+		struct zn_job *j = malloc(sizeof(*j));
+		if (j) {
+			j->d = d;
+			snprintf(j->btid, sizeof(j->btid), "%s", r.zn_btid);
+		}
 		bmscd_drain(d);
 		pthread_mutex_unlock(&d->lock);
-		struct mbms_bmsc_zn_answer *ans = malloc(sizeof(*ans));
-		if (!ans) {
+		if (j && mbmsd_http_defer(req, zn_work, j) == 0)
+			return; /* answered when the lookup is done */
+		if (!j) {
 			mbmsd_http_status(resp, 500, "out of memory");
 			return;
 		}
-		zn_fetch(d, btid, ans);
+		zn_work(j); /* no worker: look it up here */
 		pthread_mutex_lock(&d->lock);
-		rc = mbms_bmsc_http(d->core, &hr, ans, bmscd_now_ms(), &r);
-		mbms_wipe(ans, sizeof(*ans));
-		free(ans);
+		rc = mbms_bmsc_http(d->core, &hr, &j->ans, bmscd_now_ms(), &r);
+		zn_job_free(j);
 		if (rc == 0 && r.need_zn)
-			r.status = 500; /* cannot happen: the answer names the B-TID asked */
+			r.status = 500;
 	}
 	if (rc)
 		mbmsd_http_status(resp, 500, "internal error");

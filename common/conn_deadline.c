@@ -14,6 +14,7 @@ struct mbmsd_conn {
 	MHD_socket fd;
 	uint64_t since_ms; /* start of the request under way */
 	bool cut;
+	bool held; /* parked request: no deadline */
 };
 
 static uint64_t mono_ms(void)
@@ -70,12 +71,23 @@ void mbmsd_conn_request_done(struct MHD_Connection *conn)
 		c->since_ms = mono_ms();
 }
 
+void mbmsd_conn_hold(struct MHD_Connection *conn, bool held)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct mbmsd_conn *c = ci ? ci->socket_context : NULL;
+	if (c) {
+		c->held = held;
+		c->since_ms = mono_ms();
+	}
+}
+
 void mbmsd_conn_sweep(struct mbmsd_conn_list *l)
 {
 	uint64_t now = mono_ms();
 	uint64_t limit = l->deadline_ms ? l->deadline_ms : MBMSD_HTTP_REQUEST_DEADLINE_S * 1000u;
 	for (struct mbmsd_conn *c = l->head; c; c = c->next) {
-		if (c->cut || now - c->since_ms < limit)
+		if (c->cut || c->held || now - c->since_ms < limit)
 			continue;
 		/* shutdown, not close: the descriptor stays MHD's until it
 		 * notices the end of the stream and closes the connection. */

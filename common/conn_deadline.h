@@ -18,6 +18,7 @@
 #define MBMSD_CONN_DEADLINE_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,9 @@ void mbmsd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_con
 		       enum MHD_ConnectionNotificationCode toe);
 /* A response on conn was sent: the next request gets a fresh deadline. */
 void mbmsd_conn_request_done(struct MHD_Connection *conn);
+/* A parked request (mbmsd_http_defer) is not cut while held; on release
+ * it gets a fresh deadline. */
+void mbmsd_conn_hold(struct MHD_Connection *conn, bool held);
 /* Shut down every connection past its deadline. */
 void mbmsd_conn_sweep(struct mbmsd_conn_list *l);
 /* After MHD_stop_daemon: free what is still tracked. */

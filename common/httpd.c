@@ -25,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* PEM files are small; this only bounds what a wrong path can make us read. */
 #define TLS_FILE_MAX (256 * 1024)
@@ -47,6 +49,16 @@ struct mbmsd_httpd {
 	char *cert_pem, *key_pem;
 	size_t cert_len, key_len;
 	struct mbmsd_conn_list conns; /* per-request deadline (conn_deadline.h) */
+	/* deferred work (mbmsd_http_defer): a queue and worker threads, made
+	 * at the first deferral */
+	pthread_mutex_t work_lock;
+	pthread_cond_t work_cond;
+	struct http_job *work_head, *work_tail;
+	pthread_t workers[MBMSD_HTTP_WORKERS];
+	unsigned nworkers;
+	bool work_stop;
+	int wake_fd; /* eventfd: a worker resumed a connection (MHD's own signal does
+		      * not reach a loop that polls MHD's epoll descriptor) */
 };
 
 /* Per-request state kept across MHD's calls. */
@@ -54,6 +66,16 @@ struct req_state {
 	uint8_t *body;
 	size_t len, cap;
 	bool too_large;
+	bool deferred; /* parked: its work runs on a worker, the handler comes again */
+	void *work_arg;
+};
+
+/* One deferred piece of work: run it, then resume the parked connection. */
+struct http_job {
+	struct http_job *next;
+	struct MHD_Connection *conn;
+	void (*work)(void *arg);
+	void *arg;
 };
 
 /* A response body with its length in front, so the free callback can wipe it. */
@@ -221,11 +243,107 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			.url = url,
 			.body = st->body,
 			.body_len = st->len,
+			.deferred = st->deferred ? st->work_arg : NULL,
+			.httpd = h,
+			.state = st,
 		};
+		if (st->deferred) { /* back from its work: the deadline runs again */
+			st->deferred = false;
+			st->work_arg = NULL;
+			mbmsd_conn_hold(conn, false);
+		}
 		peer_of(conn, req.peer, sizeof(req.peer));
 		h->handler(h->user, &req, &resp);
+		if (st->deferred) {
+			/* parked by mbmsd_http_defer: no answer now */
+			mbmsd_conn_hold(conn, true);
+			MHD_suspend_connection(conn);
+			return MHD_YES;
+		}
 	}
 	return send_response(conn, &resp);
+}
+
+/* ---- deferred work ---- */
+
+static void *worker(void *arg)
+{
+	struct mbmsd_httpd *h = arg;
+	pthread_mutex_lock(&h->work_lock);
+	for (;;) {
+		while (!h->work_head && !h->work_stop)
+			pthread_cond_wait(&h->work_cond, &h->work_lock);
+		struct http_job *j = h->work_head;
+		if (!j)
+			break; /* stopping, and nothing left: every parked request was resumed */
+		h->work_head = j->next;
+		if (!h->work_head)
+			h->work_tail = NULL;
+		pthread_mutex_unlock(&h->work_lock);
+		j->work(j->arg);
+		MHD_resume_connection(j->conn); /* thread-safe */
+		free(j);
+		uint64_t one = 1; /* the loop runs MHD at once, not at its next timeout */
+		if (write(h->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("http: wake: %s", strerror(errno));
+		pthread_mutex_lock(&h->work_lock);
+	}
+	pthread_mutex_unlock(&h->work_lock);
+	mbms_crypto_thread_cleanup();
+	return NULL;
+}
+
+int mbmsd_http_defer(const struct mbmsd_http_request *req, void (*work)(void *arg), void *arg)
+{
+	struct mbmsd_httpd *h = req->httpd;
+	struct req_state *st = req->state;
+	if (!h || !st || st->deferred || req->deferred)
+		return -1; /* once per handler call, not again from the call that ends it */
+	struct http_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -1;
+	j->conn = req->conn;
+	j->work = work;
+	j->arg = arg;
+	pthread_mutex_lock(&h->work_lock);
+	if (h->work_stop) {
+		pthread_mutex_unlock(&h->work_lock);
+		free(j);
+		return -1;
+	}
+	if (h->nworkers < MBMSD_HTTP_WORKERS) {
+		/* one more worker while there are fewer than jobs in flight could use */
+		if (pthread_create(&h->workers[h->nworkers], NULL, worker, h) == 0)
+			h->nworkers++;
+		else if (h->nworkers == 0) {
+			pthread_mutex_unlock(&h->work_lock);
+			free(j);
+			return -1;
+		}
+	}
+	if (h->work_tail)
+		h->work_tail->next = j;
+	else
+		h->work_head = j;
+	h->work_tail = j;
+	pthread_cond_signal(&h->work_cond);
+	pthread_mutex_unlock(&h->work_lock);
+	st->deferred = true;
+	st->work_arg = arg;
+	return 0;
+}
+
+/* Let the workers finish every queued job (each resumes its connection),
+ * then end them: before MHD_stop_daemon, which wants no connection parked. */
+static void workers_stop(struct mbmsd_httpd *h)
+{
+	pthread_mutex_lock(&h->work_lock);
+	h->work_stop = true;
+	pthread_cond_broadcast(&h->work_cond);
+	pthread_mutex_unlock(&h->work_lock);
+	for (unsigned i = 0; i < h->nworkers; i++)
+		pthread_join(h->workers[i], NULL);
+	h->nworkers = 0;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -279,10 +397,16 @@ static void *serve(void *arg)
 			ms = (int)mhd_ms;
 		/* poll() the epoll descriptor (readable when events are ready):
 		 * an epoll_wait() here would take MHD's edge-triggered events */
-		struct pollfd pfd = {.fd = efd, .events = POLLIN};
-		if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
+		struct pollfd pfd[2] = {{.fd = efd, .events = POLLIN},
+					{.fd = h->wake_fd, .events = POLLIN}};
+		if (poll(pfd, 2, ms) < 0 && errno != EINTR) {
 			log_error("http: poll: %s", strerror(errno));
 			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			uint64_t n;
+			if (read(h->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+				log_warn("http: wake: %s", strerror(errno));
 		}
 		MHD_run(h->mhd);
 		mbmsd_conn_sweep(&h->conns);
@@ -470,6 +594,10 @@ static void httpd_free(struct mbmsd_httpd *h)
 {
 	mbmsd_file_free(h->cert_pem, h->cert_len + 1);
 	mbmsd_file_free(h->key_pem, h->key_len + 1);
+	pthread_mutex_destroy(&h->work_lock);
+	pthread_cond_destroy(&h->work_cond);
+	if (h->wake_fd >= 0)
+		close(h->wake_fd);
 	free(h);
 }
 
@@ -489,7 +617,7 @@ struct mbmsd_httpd *mbmsd_httpd_start_tls(const char *host, uint16_t port, size_
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
+	unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
@@ -508,20 +636,29 @@ struct mbmsd_httpd *mbmsd_httpd_start_tls(const char *host, uint16_t port, size_
 		snprintf(err, err_cap, "out of memory");
 		return NULL;
 	}
+	h->wake_fd = -1;
 	h->handler = handler;
 	h->user = user;
 	h->max_body = max_body;
+	pthread_mutex_init(&h->work_lock, NULL);
+	pthread_cond_init(&h->work_cond, NULL);
+	h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->wake_fd < 0) {
+		snprintf(err, err_cap, "eventfd: %s", strerror(errno));
+		httpd_free(h);
+		return NULL;
+	}
 	struct MHD_OptionItem tls_opts[4] = {{MHD_OPTION_END, 0, NULL}};
 	if (tls) {
 		if (!mbmsd_httpd_tls_supported()) {
 			snprintf(err, err_cap, "TLS requested, but this libmicrohttpd was built "
 					       "without TLS support");
-			free(h);
+			httpd_free(h);
 			return NULL;
 		}
 		if (!tls->cert_pem || !tls->key_pem) {
 			snprintf(err, err_cap, "TLS requested without certificate or key");
-			free(h);
+			httpd_free(h);
 			return NULL;
 		}
 		h->cert_pem = pem_copy(tls->cert_pem, tls->cert_len);
@@ -577,6 +714,7 @@ void mbmsd_httpd_stop(struct mbmsd_httpd *h)
 {
 	if (!h)
 		return;
+	workers_stop(h); /* parked requests are resumed (and answered while the loop runs) */
 	atomic_store(&h->stop, true);
 	pthread_join(h->thread, NULL);
 	MHD_stop_daemon(h->mhd);

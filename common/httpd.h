@@ -5,8 +5,12 @@
  * the handler once with the whole request; the handler fills a response
  * struct and the helper sends it. Bodies are wiped when freed (they may hold
  * keys). Each server runs MHD on one thread of its own: handlers of one server
- * never run concurrently. A server speaks plain HTTP or, when started with
- * a certificate and key, HTTPS.
+ * never run concurrently. A handler that must wait for something slow (a
+ * request to another server) defers it with mbmsd_http_defer: the work runs
+ * on one of the server's worker threads while other requests are served,
+ * and the handler is called again for the same request afterwards. A
+ * server speaks plain HTTP or, when started with a certificate and key,
+ * HTTPS.
  */
 #ifndef MBMSD_HTTPD_H
 #define MBMSD_HTTPD_H
@@ -25,7 +29,15 @@ struct mbmsd_http_request {
 	const uint8_t *body;
 	size_t body_len;
 	char peer[64];   /* "ip:port" of the client, for logs */
+	/* NULL, or the arg of the mbmsd_http_defer that parked this request:
+	 * the work is done, this call answers */
+	void *deferred;
+	struct mbmsd_httpd *httpd; /* the helper's own */
+	void *state;
 };
+
+/* Worker threads per server for deferred work (started when first needed). */
+#define MBMSD_HTTP_WORKERS 4
 
 #define MBMSD_HTTP_MAX_HEADERS 4
 
@@ -95,6 +107,16 @@ struct mbmsd_httpd *mbmsd_httpd_start_tls(const char *host, uint16_t port, size_
 bool mbmsd_httpd_is_tls(const struct mbmsd_httpd *h);
 uint16_t mbmsd_httpd_port(const struct mbmsd_httpd *h);
 void mbmsd_httpd_stop(struct mbmsd_httpd *h);
+
+/* Park this request: work(arg) runs on a worker thread of the server (at
+ * most MBMSD_HTTP_WORKERS at once, the rest queued), and the handler is then
+ * called again for the same request -- method, URL, headers and body as
+ * before -- with req->deferred = arg, on the server's thread. The handler
+ * leaves resp alone in the call that defers. The per-request deadline is
+ * held meanwhile; work must end in bounded time (it also delays the
+ * server's stop). Once per request. 0, or -1 (out of memory, stopping):
+ * then nothing was parked and the handler answers itself. */
+int mbmsd_http_defer(const struct mbmsd_http_request *req, void (*work)(void *arg), void *arg);
 
 /* Request helpers. */
 const char *mbmsd_http_header(const struct mbmsd_http_request *req, const char *name);

@@ -10,6 +10,10 @@
 #      registers again and ends with the current MSK.
 #   C. bmscd with the BSF down: a UE whose B-TID bmscd has not seen gets 503
 #      with Retry-After (no crash, no state); once bsfd is back, 200.
+#   D. a BSF that hangs (bsfd stopped with SIGSTOP: connections accepted,
+#      never answered): the request waiting for Zn is parked, another UE
+#      whose Ks_NAF bmscd holds is answered meanwhile; after SIGCONT the
+#      parked request gets its 200.
 # bsfd keeps its ports across restarts (fixed free ports) so that the UEs'
 # and bmscd's URLs stay valid. No key in any log.
 set -u
@@ -24,7 +28,7 @@ LIFETIME=20
 UBP=$(free_tcp_port)
 ZNP=$(free_tcp_port)
 write_bsf_ini "$FQDN" "$ZN_SECRET" "$LIFETIME" "$UBP" "$ZNP"
-add_subscribers 1 2
+add_subscribers 1 2 3
 UB=http://127.0.0.1:$UBP
 ZN=http://127.0.0.1:$ZNP
 
@@ -107,6 +111,29 @@ start_bsfd
 "$TUE" --state "$WORK/ue2.tstate" register --bmsc "$KM" --port 0 --service "$NEWS" >"$WORK/c2" 2>&1
 grep -q "^item: $NEWS 200$" "$WORK/c2" || fail "register after the BSF returned: $(cat "$WORK/c2")"
 pass "C: bmscd answered 503 while the BSF was down, 200 once it returned"
+
+# ---- D: a hanging BSF holds up only the request that waits for it ----
+"$TUE" --state "$WORK/ue3.tstate" bootstrap --bsf "$UB" --impi "$(impi_of 3)" --k "$K" \
+	--opc "$OPC" --fqdn "$FQDN" >"$WORK/ue3.boot" 2>&1 || fail "UE3 bootstrap: $(cat "$WORK/ue3.boot")"
+kill -STOP "$BSF_PID"
+"$TUE" --state "$WORK/ue3.tstate" register --bmsc "$KM" --port 0 --service "$NEWS" \
+	>"$WORK/d3" 2>&1 &
+ue3=$!
+sleep 0.5 # UE3's Zn lookup is under way (and hangs)
+t0=$(date +%s%N)
+timeout 10 "$TUE" --state "$WORK/ue2.tstate" register --bmsc "$KM" --port 0 \
+	--service "$NEWS" >"$WORK/d2" 2>&1
+t1=$(date +%s%N)
+ue3_parked=0
+alive "$ue3" && ue3_parked=1
+kill -CONT "$BSF_PID"
+ms=$(( (t1 - t0) / 1000000 ))
+grep -q "^item: $NEWS 200$" "$WORK/d2" && [ "$ms" -lt 5000 ] ||
+	fail "UE2 was held up ${ms} ms behind UE3's Zn lookup: $(cat "$WORK/d2")"
+[ "$ue3_parked" = 1 ] || fail "UE3's request ended while the BSF hung: $(cat "$WORK/d3")"
+wait "$ue3"
+grep -q "^item: $NEWS 200$" "$WORK/d3" || fail "UE3 after the BSF resumed: $(cat "$WORK/d3")"
+pass "D: BSF hanging: UE2 answered in ${ms} ms while UE3's Zn lookup waited; UE3 got 200 once the BSF resumed"
 
 stop_ue 1
 stop_bsfd
