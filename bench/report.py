@@ -68,7 +68,101 @@ def met_of(fig):
     return r <= t if fig["target_op"] == "<=" else r >= t
 
 
+README_BEGIN = "<!-- bench-table: written by make bench (bench/report.py) from bench/results.json -->"
+README_END = "<!-- /bench-table -->"
+
+
+def readme_rows(result):
+    """The README's performance table, from results.json only."""
+    def fig(i):
+        return next((f for f in result["figures"] if f["id"] == i), None)
+
+    def meas(prefix):
+        return next((m for m in result["measures"] if m["name"].startswith(prefix)), None)
+
+    def met(ok, op, target, unit=""):
+        sign = "≤" if op == "<=" else "≥"
+        return "%s %g%s %s" % (sign, target, unit, "met" if ok else "**not met**")
+
+    rows = ["| figure | ours | baseline | ratio | target |", "|---|---|---|---|---|"]
+    for i, base in ((1, "crypto floor"), (2, "crypto floor"), (3, "gstmikey")):
+        f = fig(i)
+        if not f or f.get("status") == "not run":
+            continue
+        rows.append("| %s | %s | %s %s | %.2f× | %s |" % (
+            f["title"], f.get("ours_text") or per_s(f["ours_ns"]), base,
+            f.get("baseline_text") or per_s(f["baseline_ns"]), f["ratio"],
+            met(f["met"], f["target_op"], f["target"], "×")))
+    f = fig(4)
+    if f and f.get("status") != "not run":
+        rows.append("| %s | %s | sendmmsg alone %s | %.1f× | %s |" % (
+            f["title"], f["ours_text"], f["baseline_text"], f["ratio"],
+            met(f["met"], f["target_op"], f["target"], " s")))
+    f = fig(5)
+    if f and f.get("status") != "not run":
+        rows.append("| %s | %s | plain libmicrohttpd %s | %.2f | %s |" % (
+            f["title"], f["ours_text"], f["baseline_text"], f["ratio"],
+            met(f["met"], f["target_op"], f["target"])))
+    for prefix in ("bmscd with", "mbms-ue holding", "mbms-ue-http", "bsfd idle", "bmscd idle"):
+        m = meas(prefix)
+        if not m:
+            continue
+        tgt = met(m["met"], m["target_op"], m["target"], " " + m["unit"]) if "target" in m \
+            else "(transient, no target)"
+        rows.append("| memory: %s | %.1f %s | | | %s |" % (m["name"], m["value"], m["unit"], tgt))
+    f = fig(7)
+    if f and f.get("status") != "not run":
+        rows.append("| %s | %s | plain server %s | %.3f | (no target) |" % (
+            f["title"], f["ours_text"], f["baseline_text"], f["ratio"]))
+    return rows
+
+
+def readme_block(result):
+    m = result.get("machine", {})
+    return [README_BEGIN,
+            "Measured %s on %s (%s cores), load average %s at the start; %s." % (
+                m.get("date", "?"), m.get("cpu", "?"), m.get("cores", "?"),
+                m.get("loadavg_start", "?"), "medians of repeated rounds"),
+            ""] + readme_rows(result) + [README_END]
+
+
+def readme_apply(text, block):
+    """text with the generated block in place of the old one, or None without markers."""
+    a, b = text.find(README_BEGIN), text.find(README_END)
+    if a < 0 or b < a:
+        return None
+    return text[:a] + "\n".join(block) + text[b + len(README_END):]
+
+
+def readme_write(path, result):
+    with open(path) as f:
+        text = f.read()
+    new = readme_apply(text, readme_block(result))
+    if new is None:
+        print("%s: no bench-table markers, table not written" % path, file=sys.stderr)
+    elif new != text:
+        with open(path, "w") as f:
+            f.write(new)
+
+
 def main():
+    if sys.argv[1:2] == ["--readme-check"]:
+        # test_readme.sh: the README's table is the one results.json gives
+        with open(sys.argv[2]) as f:
+            result = json.load(f)
+        with open(sys.argv[3]) as f:
+            text = f.read()
+        want = readme_apply(text, readme_block(result))
+        if want is None or want != text:
+            print("README.md: the performance table differs from bench/results.json "
+                  "(run make bench, or python3 bench/report.py --readme-write)", file=sys.stderr)
+            sys.exit(1)
+        return
+    if sys.argv[1:2] == ["--readme-write"]:
+        with open(sys.argv[2]) as f:
+            result = json.load(f)
+        readme_write(sys.argv[3], result)
+        return
     raw, out_json, out_md = sys.argv[1:4]
     seconds = int(sys.argv[4]) if len(sys.argv) > 4 else None
     recs = load(raw)
@@ -100,6 +194,9 @@ def main():
     with open(out_json, "w") as f:
         json.dump(result, f, indent=1, ensure_ascii=False)
         f.write("\n")
+    readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
+    if os.path.exists(readme):
+        readme_write(readme, json.loads(json.dumps(result)))
 
     mach_short = "%s, %s cores, %s" % (machine.get("cpu", "?"), machine.get("cores", "?"),
                                         machine.get("openssl", "?"))

@@ -7,7 +7,8 @@
 #   * the library is sans-I/O: libmbmssec.a calls no socket, file or clock
 #     function of libc;
 #   * the options the README names exist: --trace on every daemon,
-#     --debug-keys on bsfd and bmscd, ./run.sh demo|test, make demo.
+#     --debug-keys on bsfd and bmscd, ./run.sh demo|test, make demo;
+#   * the performance table is the one bench/results.json (make bench) gives.
 # (The procedures themselves: the tests of the status table; the demo:
 # test_demo.sh.)
 set -u
@@ -100,5 +101,10 @@ grep -q '^demo:' "$SRC/Makefile" && grep -q 'scripts/demo.sh' "$SRC/Makefile" ||
 	fail "make demo does not run scripts/demo.sh"
 [ -f "$SRC/scripts/demo.sh" ] || fail "no scripts/demo.sh"
 pass "--trace on bsfd, bmscd, mbms-ue; --debug-keys on bsfd, bmscd; ./run.sh demo|test; make demo"
+
+# ---- the performance table comes from make bench ----
+python3 "$SRC/bench/report.py" --readme-check "$SRC/bench/results.json" "$README" ||
+	fail "the README's performance table is not the one of bench/results.json"
+pass "the performance table = bench/results.json"
 
 echo "test_readme: all passed"
