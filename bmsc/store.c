@@ -153,28 +153,19 @@ int bmscd_store_open(const char *path, struct bmscd_store **out, char *err, size
 		snprintf(err, err_cap, "out of memory");
 		return -1;
 	}
-	if (mbmsd_db_open(path, &s->db, err, err_cap) || mbmsd_db_exec(s->db, SCHEMA, err, err_cap))
-		goto fail;
-	for (int i = 0; i < S_COUNT; i++)
-		if (sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, err_cap, "sqlite: %s", sqlite3_errmsg(s->db));
-			goto fail;
-		}
+	if (mbmsd_db_open_prepared(path, SCHEMA, SQL, S_COUNT, &s->db, s->st, err, err_cap)) {
+		free(s);
+		return -1;
+	}
 	*out = s;
 	return 0;
-fail:
-	bmscd_store_close(s);
-	return -1;
 }
 
 void bmscd_store_close(struct bmscd_store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+	mbmsd_db_close_prepared(s->db, s->st, S_COUNT);
 	free(s);
 }
 
