@@ -17,6 +17,10 @@ ZN_SECRET=zn-secret-for-the-loss-test
 NEWS=urn:example:mbms:news
 NUE=6
 ROUNDS=3
+# With 30 % of pushes lost, a UE misses all of n transmissions with
+# probability 0.3^n: with 5 (4 retransmissions) that was 0.24 % per UE and
+# push, ~6 % per run of ~24 pushes -- a flaky test, not a finding. 13
+# transmissions (1.6e-7 per push) still take at most ~12 s.
 [ "$SANITIZED" = 1 ] && NUE=4
 
 write_bsf_ini "$FQDN" "$ZN_SECRET"
@@ -44,8 +48,8 @@ url = $ZN
 secret = $ZN_SECRET
 [push]
 retransmit_initial = 400ms
-retransmit_max = 2s
-retransmit_count = 4
+retransmit_max = 1s
+retransmit_count = 12
 [key_group "258"]
 msk_lifetime = 1h
 lead_time = 10m
