@@ -40,6 +40,7 @@ struct bmscd_config {
 	char zn_url[1024];
 	char zn_secret[BMSCD_SECRET_MAX];
 	uint64_t zn_timeout_s;
+	char zn_ca_file[4096]; /* "": the system CA store (docs/operations.md "TLS") */
 	/* sections and their lines, for messages */
 	struct mbms_bmsc_key_group_cfg *kg;
 	unsigned *kg_line;

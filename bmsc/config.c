@@ -4,6 +4,8 @@
 #include "bmscd.h"
 
 #include "config.h"
+#include "http_ca.h"
+#include "http_client.h"
 #include "stream.h"
 
 #include "mbmssec/crypto.h"
@@ -263,8 +265,8 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 static int on_zn(struct loader *L, const char *key, const char *v, struct mbms_ini_error *err)
 {
 	struct bmscd_config *c = L->cfg;
-	static const char *const keys[] = {"url", "secret"};
-	int k = key_index(keys, 2, key);
+	static const char *const keys[] = {"url", "secret", "ca_file"};
+	int k = key_index(keys, 3, key);
 	if (k < 0)
 		return err_out(err, "unknown key '%s' in [zn]", key);
 	if (once(L, 1u << k, key, err))
@@ -275,6 +277,14 @@ static int on_zn(struct loader *L, const char *key, const char *v, struct mbms_i
 		    strlen(v) >= sizeof(c->zn_url))
 			return err_out(err, "url: http://host:port of the BSF's Zn, got '%s'", v);
 		snprintf(c->zn_url, sizeof(c->zn_url), "%s", v);
+	} else if (k == 2) {
+		/* checked now: a wrong path is a start-up error, not a TLS failure
+		 * on the first UE's request */
+		char why[sizeof(c->zn_ca_file) + 128];
+		if (mbmsd_config_path(c->path, v, c->zn_ca_file, sizeof(c->zn_ca_file)))
+			return err_out(err, "ca_file: bad path '%s'", v);
+		if (mbmsd_ca_file_check(c->zn_ca_file, why, sizeof(why)))
+			return err_out(err, "ca_file: %s", why);
 	} else {
 		if (!*v || strlen(v) >= sizeof(c->zn_secret))
 			return err_out(err, "secret: 1..%d characters", BMSCD_SECRET_MAX - 1);
@@ -692,6 +702,14 @@ int bmscd_config_load(const char *path, struct bmscd_config *c, char *err, size_
 	struct loader L = {.cfg = c};
 	if (mbmsd_config_load(path, on_section, on_key, &L, err, err_cap) ||
 	    finish(c, &L, err, err_cap)) {
+		bmscd_config_free(c);
+		return -1;
+	}
+	/* The Zn client (common/zn_http.c over http_client.c) takes its CA
+	 * process-wide: set here, at start-up, before the listener's worker
+	 * threads exist; "" puts back the system store. */
+	if (mbmsd_http_set_ca_file(c->zn_ca_file)) {
+		snprintf(err, err_cap, "%s: [zn] ca_file: path too long", path);
 		bmscd_config_free(c);
 		return -1;
 	}

@@ -1,5 +1,6 @@
 /* One HTTP GET with libcurl (see http_client.h). */
 #include "http_client.h"
+#include "http_ca.h"
 
 #include "mbmssec/crypto.h"
 
@@ -12,6 +13,18 @@
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode g_curl_init_rc;
+
+static char g_ca_file[MBMSD_CA_FILE_MAX];
+
+int mbmsd_http_set_ca_file(const char *path)
+{
+	if (path && strlen(path) >= sizeof(g_ca_file))
+		return -1;
+	snprintf(g_ca_file, sizeof(g_ca_file), "%s", path ? path : "");
+	return 0;
+}
+
+const char *mbmsd_http_ca_file(void) { return g_ca_file; }
 
 static void curl_init_once(void) { g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
@@ -117,6 +130,11 @@ int mbmsd_http_get(const char *url, const char *const *headers, const char *user
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
+	/* Verification is never switched off; a CA file only replaces the store. */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (g_ca_file[0])
+		curl_easy_setopt(h, CURLOPT_CAINFO, g_ca_file);
 	if (list)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
 	if (user_agent)

@@ -20,6 +20,17 @@ struct mbmsd_http_exchange {
 	bool has_auth_info;
 };
 
+/* The CA bundle every later mbmsd_http_get checks the server's certificate
+ * against, instead of the system store (CURLOPT_CAINFO); NULL or "" for the
+ * system store. Process-wide, like the BSF and NAF the process talks to: set
+ * it at start-up, before any request or thread (the mbmssec CLI from
+ * --cacert, bmscd from [zn] ca_file). The path is copied; check it first
+ * with mbmsd_ca_file_check (http_ca.h). Peer and host verification stay on
+ * either way. 0, or -1 when the path is too long. */
+int mbmsd_http_set_ca_file(const char *path);
+/* The CA file in force ("" for the system store). */
+const char *mbmsd_http_ca_file(void);
+
 /* GET url with extra header lines ("Name: value", NULL-terminated list, may
  * be NULL), an optional User-Agent and optional HTTP Basic credentials.
  * Any HTTP status is a success here (read ex->status); -1 with err set

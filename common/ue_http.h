@@ -41,11 +41,20 @@ int mbmsd_ue_http(const char *method, const char *url, const char *const *header
 		  size_t max_body, long timeout_s, struct mbmsd_ue_http_result *out, char *err,
 		  size_t err_cap);
 
-/* The same request made in this process with libcurl: the helper's work. */
+/* The same request made in this process with libcurl: the helper's work.
+ * ca_file: the CA bundle to check an HTTPS server against instead of the
+ * system store (CURLOPT_CAINFO), NULL for the store; verification is on
+ * either way. */
 int mbmsd_ue_http_curl(const char *method, const char *url, const char *const *headers,
 		       const uint8_t *body, size_t body_len, const char *const *resolve,
-		       size_t max_body, long timeout_s, struct mbmsd_ue_http_result *out, char *err,
-		       size_t err_cap);
+		       const char *ca_file, size_t max_body, long timeout_s,
+		       struct mbmsd_ue_http_result *out, char *err, size_t err_cap);
+
+/* The CA bundle every later mbmsd_ue_http request names to the helper
+ * (NULL or "": the system store); copied. Set it at start-up, checked with
+ * mbmsd_ca_file_check (http_ca.h). 0, or -1 when the path is too long. */
+int mbmsd_ue_http_set_ca_file(const char *path);
+const char *mbmsd_ue_http_ca_file(void);
 
 /* The helper program mbmsd_ue_http() runs: path (copied; NULL or "" for the
  * default) -- else $MBMS_UE_HTTP_HELPER, else mbms-ue-http in the directory

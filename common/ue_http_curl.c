@@ -101,8 +101,8 @@ static struct curl_slist *list_of(const char *const *items, const char *extra, b
 
 int mbmsd_ue_http_curl(const char *method, const char *url, const char *const *headers,
 		       const uint8_t *body, size_t body_len, const char *const *resolve,
-		       size_t max_body, long timeout_s, struct mbmsd_ue_http_result *out, char *err,
-		       size_t err_cap)
+		       const char *ca_file, size_t max_body, long timeout_s,
+		       struct mbmsd_ue_http_result *out, char *err, size_t err_cap)
 {
 	memset(out, 0, sizeof(*out));
 	if (mbmsd_curl_init() != 0) {
@@ -143,6 +143,11 @@ int mbmsd_ue_http_curl(const char *method, const char *url, const char *const *h
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Verification is never switched off; a CA file only replaces the store. */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file && *ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
 	if (hl)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	if (rl)

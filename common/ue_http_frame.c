@@ -106,6 +106,9 @@ int mbmsd_ueh_request_encode(const struct mbmsd_ueh_request *q, uint8_t **out, s
 		cap += record_size(strlen(q->headers[nh]));
 	for (; q->resolve[nr]; nr++)
 		cap += record_size(strlen(q->resolve[nr]));
+	bool has_ca = q->ca_file && *q->ca_file;
+	if (has_ca)
+		cap += record_size(strlen(q->ca_file));
 	if (nh > MBMSD_UEH_MAX_HEADERS || nr > MBMSD_UEH_MAX_RESOLVE) {
 		*why = "too many headers or resolve entries";
 		return -1;
@@ -129,6 +132,8 @@ int mbmsd_ueh_request_encode(const struct mbmsd_ueh_request *q, uint8_t **out, s
 	for (size_t i = 0; i < nr; i++)
 		if (put_text(&w, 'R', q->resolve[i], MBMSD_UEH_LINE_MAX, why))
 			return wbuf_fail(&w);
+	if (has_ca && put_text(&w, 'C', q->ca_file, MBMSD_UEH_CA_FILE_MAX, why))
+		return wbuf_fail(&w);
 	if (put_record(&w, 'B', q->body, q->body_len) || put_record(&w, 'E', "", 0)) {
 		*why = "encoding overflow";
 		return wbuf_fail(&w);
@@ -379,6 +384,15 @@ int mbmsd_ueh_request_parse(uint8_t *buf, size_t len, struct mbmsd_ueh_request *
 			return -1;
 		}
 		q->resolve[nr++] = p;
+	}
+	if (peek_tag(&r) == 'C') {
+		if (expect(&r, 'C', true, MBMSD_UEH_CA_FILE_MAX, &p, &n, why))
+			return -1;
+		if (n == 0) {
+			*why = "empty CA file";
+			return -1;
+		}
+		q->ca_file = p;
 	}
 	if (expect(&r, 'B', false, MBMSD_UEH_BODY_MAX, &p, &n, why))
 		return -1;

@@ -7,7 +7,11 @@
  *
  * TAG one letter, LENGTH decimal without leading zeros, at most 7 digits.
  * Request:  M method, U url, T timeout_s, L max_body, H header line (0..16),
- *           R resolve entry (0..8), B body, E (empty): in that order.
+ *           R resolve entry (0..8), C CA file path (0..1; absent: the system
+ *           CA store), B body, E (empty): in that order. C came later: a
+ *           request without it is read as before, and a helper older than C
+ *           refuses a request with it (unknown record) instead of making it
+ *           against the wrong CA.
  * Answer:   S status, then C content-type, W www-authenticate,
  *           A authentication-info (each optional, in that order), B body, E;
  *           or X message (no answer: transport error) then E;
@@ -29,6 +33,7 @@
 #define MBMSD_UEH_URL_MAX 2048
 #define MBMSD_UEH_LINE_MAX 2048     /* one header line or resolve entry */
 #define MBMSD_UEH_TEXT_MAX 1024     /* an answer header value or message */
+#define MBMSD_UEH_CA_FILE_MAX 4095  /* the CA file path (PATH_MAX with its NUL) */
 #define MBMSD_UEH_BODY_MAX (1024 * 1024) /* request body, and max_body's ceiling */
 #define MBMSD_UEH_TIMEOUT_MAX 3600
 /* Framing overhead on top of the URL, lines and body. */
@@ -36,7 +41,7 @@
 #define MBMSD_UEH_REQUEST_MAX                                                                  \
 	(MBMSD_UEH_OVERHEAD + MBMSD_UEH_URL_MAX +                                              \
 	 (MBMSD_UEH_MAX_HEADERS + MBMSD_UEH_MAX_RESOLVE) * (MBMSD_UEH_LINE_MAX + 16) +         \
-	 MBMSD_UEH_BODY_MAX)
+	 (MBMSD_UEH_CA_FILE_MAX + 16) + MBMSD_UEH_BODY_MAX)
 /* The largest answer for a given max_body. */
 #define MBMSD_UEH_ANSWER_MAX(max_body) (MBMSD_UEH_OVERHEAD + 4 * MBMSD_UEH_TEXT_MAX + (max_body))
 
@@ -47,6 +52,7 @@ struct mbmsd_ueh_request {
 	size_t max_body; /* 1..MBMSD_UEH_BODY_MAX */
 	const char *headers[MBMSD_UEH_MAX_HEADERS + 1]; /* NULL-ended */
 	const char *resolve[MBMSD_UEH_MAX_RESOLVE + 1]; /* NULL-ended */
+	const char *ca_file; /* NULL (or "" when encoding): the system CA store */
 	const uint8_t *body;
 	size_t body_len;
 };

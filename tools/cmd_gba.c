@@ -3,6 +3,7 @@
  * Protocol logic is the library's (lib/gba_client.c); HTTP is common/'s. */
 #include "cli.h"
 
+#include "http_ca.h"
 #include "ub_http.h"
 #include "zn_http.h"
 
@@ -29,18 +30,21 @@ static const char gba_help[] =
 	"bootstrap: run GBA (HTTP Digest AKA, TS 24.109) against a BSF as a UE with a\n"
 	"software USIM, print the B-TID and its lifetime, and with --naf-fqdn the\n"
 	"Ks_NAF for that NAF (MBMS Ua id) - a debugging tool: it prints a key.\n"
-	"  --bsf URL          the BSF, http://host:port\n"
+	"  --bsf URL          the BSF, http://host:port or https://host:port\n"
 	"  --impi STR         the subscriber's IMPI\n"
 	"  --k HEX, --opc HEX the USIM's K and OPc, 16 bytes each\n"
 	"  --sqn-state FILE   the USIM's SQN array, read before and written after\n"
 	"                     (missing file: a fresh USIM)\n"
 	"  --bsf-host STR     realm of the first request (default: the URL's host)\n"
+	"  --cacert FILE      HTTPS: trust the CA certificates in this PEM file instead\n"
+	"                     of the system store (the certificate is always checked)\n"
 	"zn: ask the BSF's Zn interface for Ks_NAF as a NAF (project-specific HTTP Zn)\n"
-	"  --zn URL           the BSF's Zn listener, http://host:port\n"
+	"  --zn URL           the BSF's Zn listener, http://host:port or https://host:port\n"
 	"  --naf-fqdn STR     this NAF's FQDN (HTTP Basic user and NAF_ID)\n"
 	"  --secret STR       this NAF's shared secret with the BSF\n"
 	"  --btid STR         the B-TID the UE presented\n"
-	"  --ua-id HEX        Ua security protocol id, 5 bytes (default 0100000001, MBMS)\n";
+	"  --ua-id HEX        Ua security protocol id, 5 bytes (default 0100000001, MBMS)\n"
+	"  --cacert FILE      as for bootstrap\n";
 
 static int read_sqn_state(const char *path, struct mbms_sqn_ms *st)
 {
@@ -100,6 +104,20 @@ static int url_host(const char *url, char *out, size_t cap)
 	return 0;
 }
 
+/* --cacert: checked before any request, so that a wrong path is named as
+ * such and not reported later as an untrusted certificate. */
+static int use_cacert(const char *cmd, const char *path)
+{
+	char err[MBMSD_CA_FILE_MAX + 128];
+	if (!path)
+		return 0;
+	if (mbmsd_ca_file_check(path, err, sizeof(err)) || mbmsd_http_set_ca_file(path)) {
+		fprintf(stderr, "mbmssec %s: --cacert: %s\n", cmd, err);
+		return -1;
+	}
+	return 0;
+}
+
 static void print_lifetime(uint64_t t)
 {
 	char when[MBMS_XS_DATETIME_LEN + 1];
@@ -113,7 +131,7 @@ static int gba_bootstrap(int argc, char **argv)
 	struct cli_opt o[] = {{"bsf", true, NULL},      {"impi", true, NULL},
 			      {"k", true, NULL},        {"opc", true, NULL},
 			      {"naf-fqdn", true, NULL}, {"sqn-state", true, NULL},
-			      {"bsf-host", true, NULL}};
+			      {"bsf-host", true, NULL}, {"cacert", true, NULL}};
 	bool help;
 	if (cli_parse(cmd, argc, argv, o, N(o), NULL, 0, NULL, &help))
 		return CLI_EXIT_USAGE;
@@ -128,6 +146,11 @@ static int gba_bootstrap(int argc, char **argv)
 	    cli_hex_opt(cmd, o, N(o), "opc", opc, sizeof(opc), 0, NULL))
 		return CLI_EXIT_USAGE;
 	const char *naf = cli_get(o, N(o), "naf-fqdn"), *state_path = cli_get(o, N(o), "sqn-state");
+	if (use_cacert(cmd, cli_get(o, N(o), "cacert"))) {
+		mbms_wipe(k, sizeof(k));
+		mbms_wipe(opc, sizeof(opc));
+		return 1;
+	}
 	char host[MBMS_GBA_HOST_MAX];
 	const char *host_opt = cli_get(o, N(o), "bsf-host");
 	if (host_opt) {
@@ -197,7 +220,7 @@ static int gba_zn(int argc, char **argv)
 	const char *cmd = "gba zn";
 	struct cli_opt o[] = {{"zn", true, NULL},   {"naf-fqdn", true, NULL},
 			      {"secret", true, NULL}, {"btid", true, NULL},
-			      {"ua-id", true, NULL}};
+			      {"ua-id", true, NULL}, {"cacert", true, NULL}};
 	bool help;
 	if (cli_parse(cmd, argc, argv, o, N(o), NULL, 0, NULL, &help))
 		return CLI_EXIT_USAGE;
@@ -219,6 +242,8 @@ static int gba_zn(int argc, char **argv)
 	} else {
 		memcpy(ua, mbms_ua_id_mbms, sizeof(ua));
 	}
+	if (use_cacert(cmd, cli_get(o, N(o), "cacert")))
+		return 1;
 	struct mbms_zn_response r;
 	long status = 0;
 	char err[256] = "";

@@ -2,6 +2,8 @@
 #include "ued.h"
 
 #include "config.h"
+#include "http_ca.h"
+#include "ue_http.h"
 
 #include "mbmssec/crypto.h"
 #include "mbmssec/error.h"
@@ -32,6 +34,7 @@ enum {
 	SEEN_HTTP_TIMEOUT = 1u << 15,
 	SEEN_MKU = 1u << 16,
 	SEEN_TRACE = 1u << 17,
+	SEEN_CA_FILE = 1u << 18,
 };
 
 static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
@@ -239,6 +242,17 @@ static int key_bsf(struct ued_config *cfg, const char *key, const char *value,
 		snprintf(cfg->bsf_host, sizeof(cfg->bsf_host), "%s", value);
 		return 0;
 	}
+	if (strcmp(key, "ca_file") == 0) {
+		/* the CA bundle for HTTPS, to the BSF and to the BM-SC alike: the
+		 * helper makes both; checked now, not at the first request */
+		char why[UED_PATH_MAX + 128];
+		if (once(cfg, SEEN_CA_FILE, key, err) ||
+		    path_key(cfg, key, value, cfg->ca_file, err))
+			return MBMS_EINVAL;
+		if (mbmsd_ca_file_check(cfg->ca_file, why, sizeof(why)))
+			return err_out(err, "ca_file: %s", why);
+		return 0;
+	}
 	return err_out(err, "unknown key '%s' in [bsf]", key);
 }
 
@@ -437,6 +451,13 @@ int ued_config_load(const char *path, struct ued_config *cfg, char *err, size_t 
 		goto fail;
 	if (!cfg->bsf_host[0] && url_host(cfg->bsf_url, cfg->bsf_host, sizeof(cfg->bsf_host))) {
 		snprintf(err, err_cap, "%s: [bsf] url has no host", path);
+		goto fail;
+	}
+	/* The HTTP helper's CA travels in each framed request (ue_http.c); like
+	 * the helper's path it is process-wide, set once here at start-up. ""
+	 * puts back the system store. */
+	if (mbmsd_ue_http_set_ca_file(cfg->ca_file)) {
+		snprintf(err, err_cap, "%s: [bsf] ca_file: path too long", path);
 		goto fail;
 	}
 	return 0;

@@ -52,6 +52,7 @@ struct ued_config {
 	/* [bsf] */
 	char bsf_url[MBMS_UE_URL_MAX];
 	char bsf_host[MBMS_GBA_HOST_MAX];
+	char ca_file[UED_PATH_MAX]; /* HTTPS trust for every request; "": system store */
 	/* [net] */
 	char mikey_host[64];
 	uint16_t mikey_port;

@@ -4,6 +4,7 @@
  * then the daemon side against the real helper (MBMS_BIN_DIR) and against
  * helpers that fail, answer garbage or hang: errors as before, no zombie,
  * no fd left open. */
+#define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
 #include "ue_http.h"
@@ -69,6 +70,22 @@ static void test_request_parse_table(void **state)
 		{"must fail: negative timeout", RQ "M 3\nGET\nU 8\nhttp://h\nT 2\n-1\nL 1\n1\nB 0\n\nE 0\n\n", false},
 		{"must fail: unknown record", RQ "M 3\nGET\nU 8\nhttp://h\n" GOOD_TAIL "Q 0\n\nB 0\n\nE 0\n\n", false},
 		{"must fail: end record with payload", RQ "M 3\nGET\nU 8\nhttp://h\n" GOOD_TAIL "B 0\n\nE 1\nx\n", false},
+		/* C, the CA file (added later): optional, once, after R, before B */
+		{"GET with a CA file", RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "C 10\n/ca/ca.pem\nB 0\n\nE 0\n\n", true},
+		{"resolve then a CA file",
+		 RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "R 13\nh:80:10.0.0.1\nC 6\nca.pem\nB 0\n\nE 0\n\n", true},
+		{"must fail: empty CA file", RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "C 0\n\nB 0\n\nE 0\n\n", false},
+		{"must fail: two CA files",
+		 RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "C 1\na\nC 1\nb\nB 0\n\nE 0\n\n", false},
+		{"must fail: CA file before a header",
+		 RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "C 1\na\nH 3\na:b\nB 0\n\nE 0\n\n", false},
+		{"must fail: CA file before resolve",
+		 RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "C 1\na\nR 3\na:b\nB 0\n\nE 0\n\n", false},
+		{"must fail: CA file after the body", RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "B 0\n\nC 1\na\nE 0\n\n", false},
+		{"must fail: newline in the CA file",
+		 RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "C 3\na\nb\nB 0\n\nE 0\n\n", false},
+		{"must fail: CA file length too long",
+		 RQ "M 3\nGET\nU 9\nhttps://h\n" GOOD_TAIL "C 7\nca.pem\nB 0\n\nE 0\n\n", false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t n = strlen(cases[i].in);
@@ -146,6 +163,7 @@ static void test_request_round_trip_and_truncation(void **state)
 	assert_null(r.resolve[1]);
 	assert_int_equal(r.body_len, sizeof(body));
 	assert_memory_equal(r.body, body, sizeof(body));
+	assert_null(r.ca_file); /* none given: none framed (the old form) */
 	/* one byte flipped in the length of the URL record: refused */
 	char *u = strstr((char *)enc, "U 42\n");
 	assert_non_null(u);
@@ -154,6 +172,46 @@ static void test_request_round_trip_and_truncation(void **state)
 	assert_int_not_equal(mbmsd_ueh_request_parse(copy, len, &r, &why), 0);
 	free(copy);
 	free(enc);
+
+	/* with a CA file: the C record round-trips and is cut-checked too */
+	{
+		struct mbmsd_ueh_request qc = q;
+		qc.ca_file = "/etc/mbmssec/tls/lab-ca.pem";
+		assert_int_equal(mbmsd_ueh_request_encode(&qc, &enc, &len, &why), 0);
+		assert_non_null(memmem(enc, len, "\nC 27\n/etc/mbmssec/tls/lab-ca.pem\nB 5\n", 38));
+		uint8_t *cc = malloc(len);
+		assert_non_null(cc);
+		for (size_t cut = 0; cut < len; cut++) {
+			memcpy(cc, enc, cut);
+			if (mbmsd_ueh_request_parse(cc, cut, &r, &why) == 0)
+				fail_msg("CA: truncated at %zu of %zu: accepted", cut, len);
+		}
+		memcpy(cc, enc, len);
+		assert_int_equal(mbmsd_ueh_request_parse(cc, len, &r, &why), 0);
+		assert_string_equal(r.ca_file, qc.ca_file);
+		assert_string_equal(r.url, q.url);
+		assert_int_equal(r.body_len, sizeof(body));
+		free(cc);
+		free(enc);
+		/* "" is no CA file: nothing framed */
+		qc.ca_file = "";
+		assert_int_equal(mbmsd_ueh_request_encode(&qc, &enc, &len, &why), 0);
+		assert_null(memmem(enc, len, "\nC ", 3));
+		free(enc);
+		/* refused by the encoder: a control byte, a path over the limit */
+		qc.ca_file = "/a\nb";
+		assert_int_not_equal(mbmsd_ueh_request_encode(&qc, &enc, &len, &why), 0);
+		char *long_path = malloc(MBMSD_UEH_CA_FILE_MAX + 2);
+		assert_non_null(long_path);
+		memset(long_path, 'a', MBMSD_UEH_CA_FILE_MAX + 1);
+		long_path[MBMSD_UEH_CA_FILE_MAX + 1] = '\0';
+		qc.ca_file = long_path;
+		assert_int_not_equal(mbmsd_ueh_request_encode(&qc, &enc, &len, &why), 0);
+		long_path[MBMSD_UEH_CA_FILE_MAX] = '\0'; /* at the limit: accepted */
+		assert_int_equal(mbmsd_ueh_request_encode(&qc, &enc, &len, &why), 0);
+		free(enc);
+		free(long_path);
+	}
 
 	/* the encoder refuses what the parser would */
 	static const char *bad_headers[] = {"A: b\r\nInjected: 1", NULL};
@@ -353,6 +411,48 @@ static void test_daemon_side(void **state)
 	mbmsd_ue_http_result_free(&res);
 	no_children_left();
 	assert_int_equal(count_fds(), fds);
+	/* the CA file set for the process goes to the helper in each request */
+	char saved[300];
+	snprintf(saved, sizeof(saved), "%s/req", g_dir);
+	char body_sh[600];
+	snprintf(body_sh, sizeof(body_sh),
+		 "cat >'%s'; printf 'mbms-ue-http answer 1\nS 3\n204\nB 0\n\nE 0\n\n'", saved);
+	mbmsd_ue_http_set_helper(script("save", body_sh));
+	for (int with_ca = 1; with_ca >= 0; with_ca--) {
+		assert_int_equal(mbmsd_ue_http_set_ca_file(with_ca ? "/lab/ca.pem" : NULL), 0);
+		assert_int_equal(mbmsd_ue_http("GET", url, headers, NULL, 0, NULL, 65536, 5, &res, err,
+					       sizeof(err)),
+				 0);
+		assert_int_equal(res.status, 204);
+		mbmsd_ue_http_result_free(&res);
+		FILE *f = fopen(saved, "rb");
+		assert_non_null(f);
+		char got[4096];
+		size_t gn = fread(got, 1, sizeof(got), f);
+		fclose(f);
+		uint8_t *copy = dup_bytes(got, gn);
+		struct mbmsd_ueh_request r;
+		const char *why = NULL;
+		assert_int_equal(mbmsd_ueh_request_parse(copy, gn, &r, &why), 0);
+		if (with_ca)
+			assert_string_equal(r.ca_file, "/lab/ca.pem");
+		else
+			assert_null(r.ca_file);
+		free(copy);
+		unlink(saved);
+	}
+	assert_int_equal(mbmsd_ue_http_set_ca_file("x"), 0);
+	char *too_long = malloc(MBMSD_UEH_CA_FILE_MAX + 2);
+	assert_non_null(too_long);
+	memset(too_long, 'a', MBMSD_UEH_CA_FILE_MAX + 1);
+	too_long[MBMSD_UEH_CA_FILE_MAX + 1] = '\0';
+	assert_int_equal(mbmsd_ue_http_set_ca_file(too_long), -1);
+	free(too_long);
+	assert_int_equal(mbmsd_ue_http_set_ca_file(NULL), 0);
+	assert_string_equal(mbmsd_ue_http_ca_file(), "");
+	no_children_left();
+	assert_int_equal(count_fds(), fds);
+	unlink(script("save", ""));
 	unlink(script("h", ""));
 	unlink(script("ok", ""));
 	unlink(script("big", ""));

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 	}
 	char err[512] = "";
 	int rc = mbmsd_ue_http_curl(q.method, q.url, q.headers, q.body, q.body_len, q.resolve,
-				    q.max_body, q.timeout_s, &res, err, sizeof(err));
+				    q.ca_file, q.max_body, q.timeout_s, &res, err, sizeof(err));
 	struct mbmsd_ueh_answer a = {.kind = MBMSD_UEH_ANSWER};
 	if (rc) {
 		a.kind = res.body_too_large ? MBMSD_UEH_TOO_LARGE : MBMSD_UEH_TRANSPORT;
