@@ -103,6 +103,19 @@ static int write_msg_file(const char *cmd, const char *path, const uint8_t *buf,
 	return 0;
 }
 
+/* The end of every build-* command: the builder's result err, then the
+ * message written to path. The exit code: 0, or 1 with the reason printed. */
+static int finish_build(const char *cmd, int err, const char *path, const uint8_t *buf,
+			size_t len)
+{
+	if (err) {
+		fprintf(stderr, "mbmssec %s: cannot build the message: %s (%s)\n", cmd,
+			mbms_errname(err), mbms_strerror(err));
+		return 1;
+	}
+	return write_msg_file(cmd, path, buf, len) ? 1 : 0;
+}
+
 /* ---- JSON output: one object on one line ---- */
 
 struct json {
@@ -291,13 +304,7 @@ static int build_muk_msg(int argc, char **argv, bool trigger)
 	}
 	int err = trigger ? mbms_trigger_build(&in, out, sizeof(out), &out_len)
 			  : mbms_msk_msg_build(&in, out, sizeof(out), &out_len);
-	if (err) {
-		fprintf(stderr, "mbmssec %s: cannot build the message: %s (%s)\n", cmd,
-			mbms_errname(err), mbms_strerror(err));
-		rc = 1;
-		goto out;
-	}
-	rc = write_msg_file(cmd, path, out, out_len) ? 1 : 0;
+	rc = finish_build(cmd, err, path, out, out_len);
 out:
 	mbms_wipe(muk, sizeof(muk));
 	mbms_wipe(msk, sizeof(msk));
@@ -371,13 +378,7 @@ static int build_mtk(int argc, char **argv)
 	in.mtk_salt = salt;
 	in.ts_counter = (uint32_t)ts;
 	int err = mbms_mtk_msg_build(&in, out, sizeof(out), &out_len);
-	if (err) {
-		fprintf(stderr, "mbmssec %s: cannot build the message: %s (%s)\n", cmd,
-			mbms_errname(err), mbms_strerror(err));
-		rc = 1;
-		goto out;
-	}
-	rc = write_msg_file(cmd, path, out, out_len) ? 1 : 0;
+	rc = finish_build(cmd, err, path, out, out_len);
 out:
 	mbms_wipe(msk, sizeof(msk));
 	mbms_wipe(mtk, sizeof(mtk));
@@ -462,12 +463,7 @@ static int build_ack(int argc, char **argv)
 	err = mbms_acked_from_info(&info, &acked);
 	if (!err)
 		err = mbms_verification_build(key, sizeof(key), &acked, out, sizeof(out), &out_len);
-	if (err) {
-		fprintf(stderr, "mbmssec %s: cannot build the message: %s (%s)\n", cmd,
-			mbms_errname(err), mbms_strerror(err));
-		goto out;
-	}
-	rc = write_msg_file(cmd, path, out, out_len) ? 1 : 0;
+	rc = finish_build(cmd, err, path, out, out_len);
 out:
 	mbms_msg_info_wipe(&info);
 	mbms_wipe(key, sizeof(key));
