@@ -24,8 +24,9 @@
 
 static const char gba_help[] =
 	"usage: mbmssec gba bootstrap --bsf URL --impi STR --k HEX --opc HEX [--naf-fqdn STR]\n"
-	"                             [--sqn-state FILE] [--bsf-host STR]\n"
+	"                             [--sqn-state FILE] [--bsf-host STR] [--cacert FILE]\n"
 	"       mbmssec gba zn --zn URL --naf-fqdn STR --secret STR --btid STR [--ua-id HEX]\n"
+	"                      [--cacert FILE]\n"
 	"\n"
 	"bootstrap: run GBA (HTTP Digest AKA, TS 24.109) against a BSF as a UE with a\n"
 	"software USIM, print the B-TID and its lifetime, and with --naf-fqdn the\n"
@@ -108,7 +109,7 @@ static int url_host(const char *url, char *out, size_t cap)
  * such and not reported later as an untrusted certificate. */
 static int use_cacert(const char *cmd, const char *path)
 {
-	char err[MBMSD_CA_FILE_MAX + 128];
+	char err[MBMSD_CA_FILE_MAX + 128] = "";
 	if (!path)
 		return 0;
 	if (mbmsd_ca_file_check(path, err, sizeof(err)) || mbmsd_http_set_ca_file(path)) {
