@@ -739,6 +739,12 @@ def ue_send(port_kind, msg, expect_change=False):
     if subprocess.run(["kill", "-0", E("UE_PID")]).returncode != 0:
         return "the UE died"
     if reason == "accepted":
+        # the UE logs the acceptance, then writes its key store: wait for the
+        # store, or the next row's "before" may still be the old one
+        for _ in range(40):
+            if UEState().summary() != before:
+                break
+            time.sleep(0.05)
         return "accepted"
     time.sleep(0.05)
     after = UEState().summary()
