@@ -35,7 +35,7 @@ install: all
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 # libFuzzer targets (clang). fuzz-smoke is CI's short run; fuzz runs longer.
-build-fuzz/bin/.built: $(wildcard lib/*.c include/mbmssec/*.h tests/fuzz/*.c)
+build-fuzz/bin/.built: $(wildcard lib/*.c include/mbmssec/*.h tests/fuzz/*.c common/ue_http_frame.[ch])
 	cmake -S . -B build-fuzz -DMBMS_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 	@touch $@
