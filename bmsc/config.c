@@ -34,17 +34,6 @@ struct loader {
 	unsigned line_bmsc, line_zn;
 };
 
-static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return MBMS_EINVAL;
-}
 
 /* ---- sections ---- */
 
@@ -60,7 +49,7 @@ static void *grow(void *p, size_t n, size_t size)
 	do {                                                                                       \
 		void *np_ = grow((arr), (n), sizeof(*(arr)));                                      \
 		if (!np_)                                                                          \
-			return err_out(err, "out of memory");                                      \
+			return mbmsd_ini_error(err, "out of memory");                                      \
 		(arr) = np_;                                                                       \
 	} while (0)
 
@@ -72,7 +61,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 	L->seen_cur = 0;
 	if (!strcmp(section, "bmsc") || !strcmp(section, "zn") || !strcmp(section, "push")) {
 		if (*sub)
-			return err_out(err, "[%s] takes no name", section);
+			return mbmsd_ini_error(err, "[%s] takes no name", section);
 		unsigned *seen = !strcmp(section, "bmsc") ? &L->line_bmsc
 				 : !strcmp(section, "zn") ? &L->line_zn
 							  : NULL;
@@ -80,7 +69,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 			 : !strcmp(section, "zn") ? SEC_ZN
 						  : SEC_PUSH;
 		if (seen && *seen)
-			return err_out(err, "[%s] given twice (first at line %u)", section, *seen);
+			return mbmsd_ini_error(err, "[%s] given twice (first at line %u)", section, *seen);
 		if (seen)
 			*seen = line;
 		return 0;
@@ -88,11 +77,11 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 	if (!strcmp(section, "key_group")) {
 		uint16_t kg;
 		if (!*sub || bmscd_parse_key_group(sub, &kg))
-			return err_out(err, "[key_group \"N\"]: N is a key group number 0..65535 (or 0x0102), got '%s'",
+			return mbmsd_ini_error(err, "[key_group \"N\"]: N is a key group number 0..65535 (or 0x0102), got '%s'",
 				       sub);
 		for (size_t i = 0; i < c->nkg; i++)
 			if (c->kg[i].key_group == kg)
-				return err_out(err, "key group %u given twice (first at line %u)", kg,
+				return mbmsd_ini_error(err, "key group %u given twice (first at line %u)", kg,
 					       c->kg_line[i]);
 		GROW(c->kg, c->nkg);
 		GROW(c->kg_line, c->nkg);
@@ -108,13 +97,13 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 	}
 	if (!strcmp(section, "service")) {
 		if (!*sub || mbms_km_service_id_check(sub, strlen(sub)))
-			return err_out(err, "[service \"ID\"]: ID is the serviceId URI, got '%s'", sub);
+			return mbmsd_ini_error(err, "[service \"ID\"]: ID is the serviceId URI, got '%s'", sub);
 		for (size_t i = 0; i < c->nsvc; i++)
 			if (!strcmp(c->svc_id[i], sub))
-				return err_out(err, "service %s given twice (first at line %u)", sub,
+				return mbmsd_ini_error(err, "service %s given twice (first at line %u)", sub,
 					       c->svc_line[i]);
 		if (c->nsvc == MBMS_BMSC_MAX_SERVICES)
-			return err_out(err, "at most %d services", MBMS_BMSC_MAX_SERVICES);
+			return mbmsd_ini_error(err, "at most %d services", MBMS_BMSC_MAX_SERVICES);
 		GROW(c->svc, c->nsvc);
 		GROW(c->svc_id, c->nsvc);
 		GROW(c->svc_kg, c->nsvc);
@@ -122,7 +111,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		GROW(c->svc_line, c->nsvc);
 		c->svc_id[c->nsvc] = strdup(sub);
 		if (!c->svc_id[c->nsvc])
-			return err_out(err, "out of memory");
+			return mbmsd_ini_error(err, "out of memory");
 		struct mbms_bmsc_service_cfg *s = &c->svc[c->nsvc];
 		s->any_subscriber = true;
 		s->confidentiality = true;
@@ -134,10 +123,10 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 	}
 	if (!strcmp(section, "session")) {
 		if (!*sub)
-			return err_out(err, "[session \"NAME\"] needs a name");
+			return mbmsd_ini_error(err, "[session \"NAME\"] needs a name");
 		for (size_t i = 0; i < c->nsess; i++)
 			if (!strcmp(c->sess_name[i], sub))
-				return err_out(err, "session %s given twice (first at line %u)", sub,
+				return mbmsd_ini_error(err, "session %s given twice (first at line %u)", sub,
 					       c->sess_line[i]);
 		GROW(c->sess, c->nsess);
 		GROW(c->sess_name, c->nsess);
@@ -149,7 +138,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		GROW(c->sess_nsrtp, c->nsess);
 		c->sess_name[c->nsess] = strdup(sub);
 		if (!c->sess_name[c->nsess])
-			return err_out(err, "out of memory");
+			return mbmsd_ini_error(err, "out of memory");
 		struct mbms_bmsc_session_cfg *s = &c->sess[c->nsess];
 		s->mtk_port = MBMS_PROFILE_MTK_PORT;
 		s->mtk_interval_ms = 2000;
@@ -157,7 +146,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		L->sec = SEC_SESSION;
 		return 0;
 	}
-	return err_out(err, "unknown section [%s] (bmsc, zn, push, key_group, service, session)",
+	return mbmsd_ini_error(err, "unknown section [%s] (bmsc, zn, push, key_group, service, session)",
 		       section);
 }
 
@@ -165,7 +154,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 static int once(struct loader *L, unsigned bit, const char *key, struct mbms_ini_error *err)
 {
 	if (L->seen_cur & bit)
-		return err_out(err, "'%s' given twice in this section", key);
+		return mbmsd_ini_error(err, "'%s' given twice in this section", key);
 	L->seen_cur |= bit;
 	return 0;
 }
@@ -187,7 +176,7 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 					   "allow_qop_auth", "tls_cert", "tls_key", "trace"};
 	int k = key_index(keys, sizeof(keys) / sizeof(keys[0]), key);
 	if (k < 0)
-		return err_out(err, "unknown key '%s' in [bmsc]", key);
+		return mbmsd_ini_error(err, "unknown key '%s' in [bmsc]", key);
 	if (once(L, 1u << k, key, err))
 		return MBMS_EINVAL;
 	L->seen_bmsc |= 1u << k;
@@ -195,68 +184,68 @@ static int on_bmsc(struct loader *L, const char *key, const char *v, struct mbms
 	switch (k) {
 	case 0:
 		if (!bmscd_valid_host(v))
-			return err_out(err, "fqdn: not a host name: '%s'", v);
+			return mbmsd_ini_error(err, "fqdn: not a host name: '%s'", v);
 		snprintf(c->fqdn, sizeof(c->fqdn), "%s", v);
 		break;
 	case 1:
 		if (strlen(v) != 3 || strspn(v, "0123456789") != 3)
-			return err_out(err, "mcc: three digits, got '%s'", v);
+			return mbmsd_ini_error(err, "mcc: three digits, got '%s'", v);
 		snprintf(c->mcc, sizeof(c->mcc), "%s", v);
 		break;
 	case 2:
 		if ((strlen(v) != 2 && strlen(v) != 3) || strspn(v, "0123456789") != strlen(v))
-			return err_out(err, "mnc: two or three digits, got '%s'", v);
+			return mbmsd_ini_error(err, "mnc: two or three digits, got '%s'", v);
 		snprintf(c->mnc, sizeof(c->mnc), "%s", v);
 		break;
 	case 3:
 		if (mbmsd_parse_hostport(v, c->listen_host, sizeof(c->listen_host), &c->listen_port,
 					 true))
-			return err_out(err, "listen: expected IP:PORT, got '%s'", v);
+			return mbmsd_ini_error(err, "listen: expected IP:PORT, got '%s'", v);
 		break;
 	case 4:
 		if (mbmsd_parse_u64(v, 0, 65535, &u))
-			return err_out(err, "announce_port: 0..65535, got '%s'", v);
+			return mbmsd_ini_error(err, "announce_port: 0..65535, got '%s'", v);
 		c->announce_port = (uint16_t)u;
 		c->announce_port_set = true;
 		break;
 	case 5:
 		if (mbmsd_parse_hostport(v, c->admin_host, sizeof(c->admin_host), &c->admin_port,
 					 true))
-			return err_out(err, "admin_listen: expected IP:PORT, got '%s'", v);
+			return mbmsd_ini_error(err, "admin_listen: expected IP:PORT, got '%s'", v);
 		break;
 	case 6:
 		if (bmscd_parse_bool(v, &c->admin_allow_remote))
-			return err_out(err, "admin_allow_remote: true or false, got '%s'", v);
+			return mbmsd_ini_error(err, "admin_allow_remote: true or false, got '%s'", v);
 		break;
 	case 7:
 		if (mbmsd_parse_hostport(v, c->mikey_host, sizeof(c->mikey_host), &c->mikey_port,
 					 true))
-			return err_out(err, "mikey_listen: expected IP:PORT, got '%s'", v);
+			return mbmsd_ini_error(err, "mikey_listen: expected IP:PORT, got '%s'", v);
 		break;
 	case 8:
 		if (mbmsd_config_path(c->path, v, c->db, sizeof(c->db)))
-			return err_out(err, "db: bad path '%s'", v);
+			return mbmsd_ini_error(err, "db: bad path '%s'", v);
 		break;
 	case 9:
 		if (mbmsd_log_level_parse(v, &c->log_level))
-			return err_out(err, "log_level: error, warn, info or debug, got '%s'", v);
+			return mbmsd_ini_error(err, "log_level: error, warn, info or debug, got '%s'", v);
 		break;
 	case 10:
 		if (bmscd_parse_duration(v, 1000, 86400000, &c->core.nonce_lifetime_ms))
-			return err_out(err, "nonce_lifetime: a duration from 1s to 1d, got '%s'", v);
+			return mbmsd_ini_error(err, "nonce_lifetime: a duration from 1s to 1d, got '%s'", v);
 		break;
 	case 11:
 		if (mbmsd_parse_u64(v, 16, 1u << 24, &u))
-			return err_out(err, "nc_table: 16..16777216 nonces, got '%s'", v);
+			return mbmsd_ini_error(err, "nc_table: 16..16777216 nonces, got '%s'", v);
 		c->core.nc_table_cap = (size_t)u;
 		break;
 	case 12:
 		if (bmscd_parse_bool(v, &c->core.allow_qop_auth))
-			return err_out(err, "allow_qop_auth: true or false, got '%s'", v);
+			return mbmsd_ini_error(err, "allow_qop_auth: true or false, got '%s'", v);
 		break;
 	default: /* tls_cert, tls_key: mbmsd_tls_from_config; trace: mbmsd_trace_config_path */
 		if (!*v)
-			return err_out(err, "%s: a file path is required", key);
+			return mbmsd_ini_error(err, "%s: a file path is required", key);
 		break;
 	}
 	return 0;
@@ -268,26 +257,26 @@ static int on_zn(struct loader *L, const char *key, const char *v, struct mbms_i
 	static const char *const keys[] = {"url", "secret", "ca_file"};
 	int k = key_index(keys, 3, key);
 	if (k < 0)
-		return err_out(err, "unknown key '%s' in [zn]", key);
+		return mbmsd_ini_error(err, "unknown key '%s' in [zn]", key);
 	if (once(L, 1u << k, key, err))
 		return MBMS_EINVAL;
 	L->seen_zn |= 1u << k;
 	if (k == 0) {
 		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
 		    strlen(v) >= sizeof(c->zn_url))
-			return err_out(err, "url: http://host:port of the BSF's Zn, got '%s'", v);
+			return mbmsd_ini_error(err, "url: http://host:port of the BSF's Zn, got '%s'", v);
 		snprintf(c->zn_url, sizeof(c->zn_url), "%s", v);
 	} else if (k == 2) {
 		/* checked now: a wrong path is a start-up error, not a TLS failure
 		 * on the first UE's request */
 		char why[sizeof(c->zn_ca_file) + 128];
 		if (mbmsd_config_path(c->path, v, c->zn_ca_file, sizeof(c->zn_ca_file)))
-			return err_out(err, "ca_file: bad path '%s'", v);
+			return mbmsd_ini_error(err, "ca_file: bad path '%s'", v);
 		if (mbmsd_ca_file_check(c->zn_ca_file, why, sizeof(why)))
-			return err_out(err, "ca_file: %s", why);
+			return mbmsd_ini_error(err, "ca_file: %s", why);
 	} else {
 		if (!*v || strlen(v) >= sizeof(c->zn_secret))
-			return err_out(err, "secret: 1..%d characters", BMSCD_SECRET_MAX - 1);
+			return mbmsd_ini_error(err, "secret: 1..%d characters", BMSCD_SECRET_MAX - 1);
 		memcpy(c->zn_secret, v, strlen(v) + 1);
 	}
 	return 0;
@@ -300,27 +289,27 @@ static int on_push(struct loader *L, const char *key, const char *v, struct mbms
 					   "counter_block"};
 	int k = key_index(keys, 4, key);
 	if (k < 0)
-		return err_out(err, "unknown key '%s' in [push]", key);
+		return mbmsd_ini_error(err, "unknown key '%s' in [push]", key);
 	if (once(L, 1u << k, key, err))
 		return MBMS_EINVAL;
 	uint64_t u;
 	switch (k) {
 	case 0:
 		if (bmscd_parse_duration(v, 10, 3600000, &core->retransmit_initial_ms))
-			return err_out(err, "retransmit_initial: a duration from 10ms to 1h, got '%s'", v);
+			return mbmsd_ini_error(err, "retransmit_initial: a duration from 10ms to 1h, got '%s'", v);
 		break;
 	case 1:
 		if (bmscd_parse_duration(v, 10, 86400000, &core->retransmit_max_ms))
-			return err_out(err, "retransmit_max: a duration from 10ms to 1d, got '%s'", v);
+			return mbmsd_ini_error(err, "retransmit_max: a duration from 10ms to 1d, got '%s'", v);
 		break;
 	case 2:
 		if (mbmsd_parse_u64(v, 0, 50, &u))
-			return err_out(err, "retransmit_count: 0..50, got '%s'", v);
+			return mbmsd_ini_error(err, "retransmit_count: 0..50, got '%s'", v);
 		core->retransmit_count = (unsigned)u;
 		break;
 	default:
 		if (mbmsd_parse_u64(v, 1, 1u << 20, &u))
-			return err_out(err, "counter_block: 1..1048576, got '%s'", v);
+			return mbmsd_ini_error(err, "counter_block: 1..1048576, got '%s'", v);
 		core->counter_block = (uint32_t)u;
 		break;
 	}
@@ -334,27 +323,27 @@ static int on_key_group(struct loader *L, const char *key, const char *v,
 	static const char *const keys[] = {"msk_lifetime", "lead_time", "mtk_ids", "mtk_lifetime"};
 	int i = key_index(keys, 4, key);
 	if (i < 0)
-		return err_out(err, "unknown key '%s' in a key_group section", key);
+		return mbmsd_ini_error(err, "unknown key '%s' in a key_group section", key);
 	if (once(L, 1u << i, key, err))
 		return MBMS_EINVAL;
 	uint64_t u;
 	switch (i) {
 	case 0:
 		if (bmscd_parse_duration(v, 1000, 366 * 86400000ULL, &k->msk_lifetime_ms))
-			return err_out(err, "msk_lifetime: a duration from 1s to 366d, got '%s'", v);
+			return mbmsd_ini_error(err, "msk_lifetime: a duration from 1s to 366d, got '%s'", v);
 		break;
 	case 1:
 		if (bmscd_parse_duration(v, 1, 366 * 86400000ULL, &k->lead_time_ms))
-			return err_out(err, "lead_time: a duration from 1ms to 366d, got '%s'", v);
+			return mbmsd_ini_error(err, "lead_time: a duration from 1ms to 366d, got '%s'", v);
 		break;
 	case 2:
 		if (mbmsd_parse_u64(v, 1, 65535, &u))
-			return err_out(err, "mtk_ids: MTK IDs per MSK, 1..65535, got '%s'", v);
+			return mbmsd_ini_error(err, "mtk_ids: MTK IDs per MSK, 1..65535, got '%s'", v);
 		k->mtk_id_count = (uint16_t)u;
 		break;
 	default:
 		if (bmscd_parse_duration(v, 100, 366 * 86400000ULL, &k->mtk_lifetime_ms))
-			return err_out(err, "mtk_lifetime: a duration from 100ms, got '%s'", v);
+			return mbmsd_ini_error(err, "mtk_lifetime: a duration from 100ms, got '%s'", v);
 		break;
 	}
 	return 0;
@@ -372,10 +361,10 @@ static int add_kg(void *ctx, const char *item)
 	struct list_ctx *x = ctx;
 	uint16_t kg;
 	if (bmscd_parse_key_group(item, &kg))
-		return err_out(x->err, "key_groups: '%s' is not a key group number", item);
+		return mbmsd_ini_error(x->err, "key_groups: '%s' is not a key group number", item);
 	uint16_t *a = realloc(x->c->svc_kg[x->idx], (x->n + 1) * sizeof(*a));
 	if (!a)
-		return err_out(x->err, "out of memory");
+		return mbmsd_ini_error(x->err, "out of memory");
 	a[x->n++] = kg;
 	x->c->svc_kg[x->idx] = a;
 	return 0;
@@ -391,18 +380,18 @@ static int add_sub(void *ctx, const char *item)
 	}
 	if (strlen(item) >= MBMS_BMSC_IMPI_MAX || (item[0] == '*' && (item[1] != '@' || !item[2])) ||
 	    strchr(item + 1, '*'))
-		return err_out(x->err, "subscribers: '%s' is neither an IMPI, *@domain nor *", item);
+		return mbmsd_ini_error(x->err, "subscribers: '%s' is neither an IMPI, *@domain nor *", item);
 	if (x->n >= BMSCD_MAX_SUBSCRIBERS)
-		return err_out(x->err, "subscribers: at most %d entries per service",
+		return mbmsd_ini_error(x->err, "subscribers: at most %d entries per service",
 			       BMSCD_MAX_SUBSCRIBERS);
 	char **a = realloc(x->c->svc_subs[x->idx], (x->n + 2) * sizeof(*a));
 	if (!a)
-		return err_out(x->err, "out of memory");
+		return mbmsd_ini_error(x->err, "out of memory");
 	x->c->svc_subs[x->idx] = a;
 	a[x->n] = strdup(item);
 	a[x->n + 1] = NULL;
 	if (!a[x->n])
-		return err_out(x->err, "out of memory");
+		return mbmsd_ini_error(x->err, "out of memory");
 	x->n++;
 	return 0;
 }
@@ -417,7 +406,7 @@ static int on_service(struct loader *L, const char *key, const char *v, struct m
 					   "random_time_period"};
 	int i = key_index(keys, 7, key);
 	if (i < 0)
-		return err_out(err, "unknown key '%s' in a service section", key);
+		return mbmsd_ini_error(err, "unknown key '%s' in a service section", key);
 	if (once(L, 1u << i, key, err))
 		return MBMS_EINVAL;
 	uint64_t u;
@@ -426,13 +415,13 @@ static int on_service(struct loader *L, const char *key, const char *v, struct m
 	switch (i) {
 	case 0:
 		if ((rc = bmscd_for_each_item(v, add_kg, &x)) != 0)
-			return rc == 1 ? err_out(err, "key_groups: an empty list") : rc;
+			return rc == 1 ? mbmsd_ini_error(err, "key_groups: an empty list") : rc;
 		s->nkey_groups = x.n;
 		break;
 	case 1:
 		s->any_subscriber = false;
 		if ((rc = bmscd_for_each_item(v, add_sub, &x)) != 0)
-			return rc == 1 ? err_out(err, "subscribers: an empty list") : rc;
+			return rc == 1 ? mbmsd_ini_error(err, "subscribers: an empty list") : rc;
 		s->nsubscribers = x.n;
 		break;
 	case 2:
@@ -440,7 +429,7 @@ static int on_service(struct loader *L, const char *key, const char *v, struct m
 	case 4: {
 		bool b;
 		if (bmscd_parse_bool(v, &b))
-			return err_out(err, "%s: true or false, got '%s'", key, v);
+			return mbmsd_ini_error(err, "%s: true or false, got '%s'", key, v);
 		if (i == 2)
 			s->confidentiality = b;
 		else if (i == 3)
@@ -451,7 +440,7 @@ static int on_service(struct loader *L, const char *key, const char *v, struct m
 	}
 	default:
 		if (mbmsd_parse_u64(v, 0, MBMS_ANNOUNCEMENT_MAX_TIME, &u))
-			return err_out(err, "%s: seconds 0..%u, got '%s'", key,
+			return mbmsd_ini_error(err, "%s: seconds 0..%u, got '%s'", key,
 				       MBMS_ANNOUNCEMENT_MAX_TIME, v);
 		if (i == 5)
 			s->offset_time = (uint32_t)u;
@@ -467,13 +456,13 @@ static int add_to(void *ctx, const char *item)
 	struct list_ctx *x = ctx;
 	char why[128];
 	if (x->n >= BMSCD_MAX_SEND_TO)
-		return err_out(x->err, "mtk_send_to: at most %d destinations", BMSCD_MAX_SEND_TO);
+		return mbmsd_ini_error(x->err, "mtk_send_to: at most %d destinations", BMSCD_MAX_SEND_TO);
 	struct mbms_bmsc_addr *a = realloc(x->c->sess_to[x->idx], (x->n + 1) * sizeof(*a));
 	if (!a)
-		return err_out(x->err, "out of memory");
+		return mbmsd_ini_error(x->err, "out of memory");
 	x->c->sess_to[x->idx] = a;
 	if (bmscd_resolve_hostport(item, &a[x->n], why, sizeof(why)))
-		return err_out(x->err, "mtk_send_to: %s", why);
+		return mbmsd_ini_error(x->err, "mtk_send_to: %s", why);
 	x->n++;
 	return 0;
 }
@@ -487,7 +476,7 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 					   "mtk_send_to", "mtk_interval", "srtp_send_to"};
 	int i = key_index(keys, 7, key);
 	if (i < 0)
-		return err_out(err, "unknown key '%s' in a session section", key);
+		return mbmsd_ini_error(err, "unknown key '%s' in a session section", key);
 	if (once(L, 1u << i, key, err))
 		return MBMS_EINVAL;
 	uint64_t u;
@@ -495,26 +484,26 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 	case 0:
 		c->sess_service[idx] = strdup(v);
 		if (!c->sess_service[idx])
-			return err_out(err, "out of memory");
+			return mbmsd_ini_error(err, "out of memory");
 		break;
 	case 1:
 		if (bmscd_parse_key_group(v, &s->key_group))
-			return err_out(err, "key_group: a key group number, got '%s'", v);
+			return mbmsd_ini_error(err, "key_group: a key group number, got '%s'", v);
 		break;
 	case 2:
 		if (mbms_hostport_parse(v, strlen(v), true, &s->destination))
-			return err_out(err, "destination: host:port (the SRTP destination), got '%s'", v);
+			return mbmsd_ini_error(err, "destination: host:port (the SRTP destination), got '%s'", v);
 		break;
 	case 3:
 		if (mbmsd_parse_u64(v, 1, 65535, &u))
-			return err_out(err, "mtk_port: 1..65535, got '%s'", v);
+			return mbmsd_ini_error(err, "mtk_port: 1..65535, got '%s'", v);
 		s->mtk_port = (uint16_t)u;
 		break;
 	case 4: {
 		struct list_ctx x = {c, idx, 0, err};
 		int rc = bmscd_for_each_item(v, add_to, &x);
 		if (rc)
-			return rc == 1 ? err_out(err, "mtk_send_to: an empty list") : rc;
+			return rc == 1 ? mbmsd_ini_error(err, "mtk_send_to: an empty list") : rc;
 		s->nsend_to = x.n;
 		snprintf(c->sess_to_text[idx], sizeof(c->sess_to_text[idx]), "%s", v);
 		break;
@@ -523,7 +512,7 @@ static int on_session(struct loader *L, const char *key, const char *v, struct m
 		return bmscd_stream_cfg_send_to(c, idx, v, err);
 	default:
 		if (bmscd_parse_duration(v, 100, 86400000, &s->mtk_interval_ms))
-			return err_out(err, "mtk_interval: a duration from 100ms to 1d, got '%s'", v);
+			return mbmsd_ini_error(err, "mtk_interval: a duration from 100ms to 1d, got '%s'", v);
 		break;
 	}
 	return 0;
@@ -543,7 +532,7 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 	case SEC_KEY_GROUP: return on_key_group(L, key, value, err);
 	case SEC_SERVICE: return on_service(L, key, value, err);
 	case SEC_SESSION: return on_session(L, key, value, err);
-	default: return err_out(err, "key '%s' before the first section", key);
+	default: return mbmsd_ini_error(err, "key '%s' before the first section", key);
 	}
 }
 

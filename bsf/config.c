@@ -26,17 +26,6 @@ enum {
 	SEEN_ADMIN_REMOTE = 1u << 11,
 };
 
-static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return MBMS_EINVAL;
-}
 
 /* A DNS name as the realm and B-TID carry it: no quotes, '@', blanks. */
 static bool valid_host_name(const char *s)
@@ -59,12 +48,12 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		return 0;
 	if (strcmp(section, "naf") == 0 && *sub) {
 		if (!valid_host_name(sub))
-			return err_out(err, "[naf \"%s\"]: not a host name", sub);
+			return mbmsd_ini_error(err, "[naf \"%s\"]: not a host name", sub);
 		if (bsf_config_naf(cfg, sub))
-			return err_out(err, "[naf \"%s\"] given twice", sub);
+			return mbmsd_ini_error(err, "[naf \"%s\"] given twice", sub);
 		struct bsf_naf *n = realloc(cfg->nafs, (cfg->nnafs + 1) * sizeof(*n));
 		if (!n)
-			return err_out(err, "out of memory");
+			return mbmsd_ini_error(err, "out of memory");
 		cfg->nafs = n;
 		memset(&n[cfg->nnafs], 0, sizeof(*n));
 		snprintf(n[cfg->nnafs].fqdn, sizeof(n->fqdn), "%s", sub);
@@ -72,14 +61,14 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		return 0;
 	}
 	if (strcmp(section, "naf") == 0)
-		return err_out(err, "a naf section needs its FQDN: [naf \"bmsc.example.org\"]");
-	return err_out(err, "unknown section [%s]", section);
+		return mbmsd_ini_error(err, "a naf section needs its FQDN: [naf \"bmsc.example.org\"]");
+	return mbmsd_ini_error(err, "unknown section [%s]", section);
 }
 
 static int once(struct bsf_config *cfg, unsigned bit, const char *key, struct mbms_ini_error *err)
 {
 	if (cfg->seen & bit)
-		return err_out(err, "'%s' given twice", key);
+		return mbmsd_ini_error(err, "'%s' given twice", key);
 	cfg->seen |= bit;
 	return 0;
 }
@@ -93,52 +82,52 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 		struct bsf_naf *n = &cfg->nafs[cfg->nnafs - 1];
 		(void)sub;
 		if (strcmp(key, "secret") != 0)
-			return err_out(err, "unknown key '%s' in a naf section", key);
+			return mbmsd_ini_error(err, "unknown key '%s' in a naf section", key);
 		if (n->secret[0])
-			return err_out(err, "'%s' given twice", key);
+			return mbmsd_ini_error(err, "'%s' given twice", key);
 		if (!*value || strlen(value) >= sizeof(n->secret))
-			return err_out(err, "secret must be 1..%d characters", BSF_NAF_SECRET_MAX - 1);
+			return mbmsd_ini_error(err, "secret must be 1..%d characters", BSF_NAF_SECRET_MAX - 1);
 		memcpy(n->secret, value, strlen(value) + 1);
 		return 0;
 	}
 	if (strcmp(section, "bsf") != 0)
-		return err_out(err, "key '%s' outside the [bsf] and [naf] sections", key);
+		return mbmsd_ini_error(err, "key '%s' outside the [bsf] and [naf] sections", key);
 	uint64_t v;
 	if (strcmp(key, "listen") == 0) {
 		if (once(cfg, SEEN_LISTEN, key, err))
 			return MBMS_EINVAL;
 		if (mbmsd_parse_hostport(value, cfg->ub_host, sizeof(cfg->ub_host), &cfg->ub_port,
 					 true))
-			return err_out(err, "listen: expected IP:PORT, got '%s'", value);
+			return mbmsd_ini_error(err, "listen: expected IP:PORT, got '%s'", value);
 	} else if (strcmp(key, "zn_listen") == 0) {
 		if (once(cfg, SEEN_ZN, key, err))
 			return MBMS_EINVAL;
 		if (mbmsd_parse_hostport(value, cfg->zn_host, sizeof(cfg->zn_host), &cfg->zn_port,
 					 true))
-			return err_out(err, "zn_listen: expected IP:PORT, got '%s'", value);
+			return mbmsd_ini_error(err, "zn_listen: expected IP:PORT, got '%s'", value);
 	} else if (strcmp(key, "host") == 0) {
 		if (once(cfg, SEEN_HOST, key, err))
 			return MBMS_EINVAL;
 		if (!valid_host_name(value))
-			return err_out(err, "host: not a host name: '%s'", value);
+			return mbmsd_ini_error(err, "host: not a host name: '%s'", value);
 		snprintf(cfg->host, sizeof(cfg->host), "%s", value);
 	} else if (strcmp(key, "db") == 0) {
 		if (once(cfg, SEEN_DB, key, err))
 			return MBMS_EINVAL;
 		if (mbmsd_config_path(cfg->path, value, cfg->db, sizeof(cfg->db)))
-			return err_out(err, "db: bad path '%s'", value);
+			return mbmsd_ini_error(err, "db: bad path '%s'", value);
 	} else if (strcmp(key, "key_lifetime") == 0) {
 		if (once(cfg, SEEN_LIFETIME, key, err))
 			return MBMS_EINVAL;
 		if (mbmsd_parse_u64(value, 1, 366 * 86400, &v))
-			return err_out(err, "key_lifetime: seconds from 1 to 31622400, got '%s'",
+			return mbmsd_ini_error(err, "key_lifetime: seconds from 1 to 31622400, got '%s'",
 				       value);
 		cfg->key_lifetime = v;
 	} else if (strcmp(key, "purge_interval") == 0) {
 		if (once(cfg, SEEN_PURGE, key, err))
 			return MBMS_EINVAL;
 		if (mbmsd_parse_u64(value, 1, 86400, &v))
-			return err_out(err, "purge_interval: seconds from 1 to 86400, got '%s'",
+			return mbmsd_ini_error(err, "purge_interval: seconds from 1 to 86400, got '%s'",
 				       value);
 		cfg->purge_interval = v;
 	} else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0) {
@@ -148,14 +137,14 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 		if (once(cfg, bit, key, err))
 			return MBMS_EINVAL;
 		if (!*value)
-			return err_out(err, "%s: a PEM file path is required", key);
+			return mbmsd_ini_error(err, "%s: a PEM file path is required", key);
 	} else if (strcmp(key, "trace") == 0) {
 		/* Checked here, read and opened by main.c through
 		 * mbmsd_trace_config_path() (common/trace.h); --trace wins. */
 		if (once(cfg, SEEN_TRACE, key, err))
 			return MBMS_EINVAL;
 		if (!*value)
-			return err_out(err, "trace: a file path is required");
+			return mbmsd_ini_error(err, "trace: a file path is required");
 	} else if (strcmp(key, "admin_listen") == 0) {
 		/* status page and metrics (bsf/admin.c); off unless set */
 		if (once(cfg, SEEN_ADMIN, key, err))
@@ -164,21 +153,21 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 			cfg->admin_host[0] = '\0';
 		else if (mbmsd_parse_hostport(value, cfg->admin_host, sizeof(cfg->admin_host),
 					      &cfg->admin_port, true))
-			return err_out(err, "admin_listen: expected IP:PORT or off, got '%s'", value);
+			return mbmsd_ini_error(err, "admin_listen: expected IP:PORT or off, got '%s'", value);
 	} else if (strcmp(key, "admin_allow_remote") == 0) {
 		if (once(cfg, SEEN_ADMIN_REMOTE, key, err))
 			return MBMS_EINVAL;
 		if (strcmp(value, "true") == 0)
 			cfg->admin_allow_remote = true;
 		else if (strcmp(value, "false") != 0)
-			return err_out(err, "admin_allow_remote: true or false, got '%s'", value);
+			return mbmsd_ini_error(err, "admin_allow_remote: true or false, got '%s'", value);
 	} else if (strcmp(key, "log_level") == 0) {
 		if (once(cfg, SEEN_LOG, key, err))
 			return MBMS_EINVAL;
 		if (mbmsd_log_level_parse(value, &cfg->log_level))
-			return err_out(err, "log_level: error, warn, info or debug, got '%s'", value);
+			return mbmsd_ini_error(err, "log_level: error, warn, info or debug, got '%s'", value);
 	} else {
-		return err_out(err, "unknown key '%s' in [bsf]", key);
+		return mbmsd_ini_error(err, "unknown key '%s' in [bsf]", key);
 	}
 	return 0;
 }

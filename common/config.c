@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,4 +161,13 @@ int mbmsd_config_path(const char *config_path, const char *value, char *out, siz
 		n = snprintf(out, out_cap, "%.*s/%s", (int)(slash - config_path), config_path, value);
 	}
 	return n < 0 || (size_t)n >= out_cap ? -1 : 0;
+}
+
+int mbmsd_ini_error(struct mbms_ini_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return MBMS_EINVAL;
 }

@@ -24,6 +24,11 @@ void mbmsd_file_free(char *buf, size_t len);
 int mbmsd_config_load(const char *path, mbms_ini_section_handler on_section,
 		      mbms_ini_handler on_key, void *user, char *err, size_t err_cap);
 
+/* A configuration error: the message into err->msg (printf format), then
+ * MBMS_EINVAL, the value a mbms_ini handler returns for it. */
+int mbmsd_ini_error(struct mbms_ini_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* "127.0.0.1:8081", "[::1]:8081", "localhost:80" -> host + port (1..65535;
  * port 0 allowed when allow_zero). -1 when malformed. */
 int mbmsd_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port,

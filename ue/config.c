@@ -37,22 +37,11 @@ enum {
 	SEEN_CA_FILE = 1u << 18,
 };
 
-static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int err_out(struct mbms_ini_error *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return MBMS_EINVAL;
-}
 
 static int once(struct ued_config *cfg, unsigned bit, const char *key, struct mbms_ini_error *err)
 {
 	if (cfg->seen & bit)
-		return err_out(err, "'%s' given twice", key);
+		return mbmsd_ini_error(err, "'%s' given twice", key);
 	cfg->seen |= bit;
 	return 0;
 }
@@ -76,14 +65,14 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 		return 0;
 	if (strcmp(section, "service") == 0) {
 		if (!*sub)
-			return err_out(err, "a service section needs its ID: [service \"urn:...\"]");
+			return mbmsd_ini_error(err, "a service section needs its ID: [service \"urn:...\"]");
 		if (mbms_km_service_id_check(sub, strlen(sub)) != 0)
-			return err_out(err, "[service \"%s\"]: not a service ID (an absolute URI)", sub);
+			return mbmsd_ini_error(err, "[service \"%s\"]: not a service ID (an absolute URI)", sub);
 		for (size_t i = 0; i < cfg->nsvc; i++)
 			if (strcmp(cfg->svc[i].id, sub) == 0)
-				return err_out(err, "[service \"%s\"] given twice", sub);
+				return mbmsd_ini_error(err, "[service \"%s\"] given twice", sub);
 		if (cfg->nsvc == MBMS_UE_MAX_SERVICES)
-			return err_out(err, "at most %d services", MBMS_UE_MAX_SERVICES);
+			return mbmsd_ini_error(err, "at most %d services", MBMS_UE_MAX_SERVICES);
 		struct ued_service *s = &cfg->svc[cfg->nsvc++];
 		memset(s, 0, sizeof(*s));
 		snprintf(s->id, sizeof(s->id), "%s", sub);
@@ -91,7 +80,7 @@ static int on_section(void *user, const char *section, const char *sub, unsigned
 	}
 	if (strcmp(section, "stream") == 0) /* ue/srtp.c */
 		return ued_stream_section(cfg, sub, err);
-	return err_out(err, "unknown section [%s%s%s%s]", section, *sub ? " \"" : "", sub,
+	return mbmsd_ini_error(err, "unknown section [%s%s%s%s]", section, *sub ? " \"" : "", sub,
 		       *sub ? "\"" : "");
 }
 
@@ -99,7 +88,7 @@ static int u64_key(const char *key, const char *value, uint64_t min, uint64_t ma
 		   struct mbms_ini_error *err)
 {
 	if (mbmsd_parse_u64(value, min, max, out))
-		return err_out(err, "%s: a number from %llu to %llu, got '%s'", key,
+		return mbmsd_ini_error(err, "%s: a number from %llu to %llu, got '%s'", key,
 			       (unsigned long long)min, (unsigned long long)max, value);
 	return 0;
 }
@@ -108,7 +97,7 @@ static int hex16(const char *key, const char *value, uint8_t out[16], struct mbm
 {
 	size_t got = 0;
 	if (strlen(value) != 32 || mbms_hex_decode(value, 32, out, 16, &got) || got != 16)
-		return err_out(err, "%s: 16 bytes of hex (32 digits)", key);
+		return mbmsd_ini_error(err, "%s: 16 bytes of hex (32 digits)", key);
 	return 0;
 }
 
@@ -116,7 +105,7 @@ static int path_key(struct ued_config *cfg, const char *key, const char *value, 
 		    struct mbms_ini_error *err)
 {
 	if (mbmsd_config_path(cfg->path, value, out, UED_PATH_MAX))
-		return err_out(err, "%s: bad path '%s'", key, value);
+		return mbmsd_ini_error(err, "%s: bad path '%s'", key, value);
 	return 0;
 }
 
@@ -133,7 +122,7 @@ static int key_ue(struct ued_config *cfg, const char *key, const char *value,
 		if (once(cfg, SEEN_LOG, key, err))
 			return MBMS_EINVAL;
 		if (mbmsd_log_level_parse(value, &cfg->log_level))
-			return err_out(err, "log_level: error, warn, info or debug, got '%s'", value);
+			return mbmsd_ini_error(err, "log_level: error, warn, info or debug, got '%s'", value);
 		return 0;
 	}
 	if (strcmp(key, "push_timeout_ms") == 0) {
@@ -175,7 +164,7 @@ static int key_ue(struct ued_config *cfg, const char *key, const char *value,
 	}
 	if (strcmp(key, "trace") == 0) /* read by ued_trace_start (docs/trace.md) */
 		return once(cfg, SEEN_TRACE, key, err);
-	return err_out(err, "unknown key '%s' in [ue]", key);
+	return mbmsd_ini_error(err, "unknown key '%s' in [ue]", key);
 }
 
 static int key_usim(struct ued_config *cfg, const char *key, const char *value,
@@ -186,7 +175,7 @@ static int key_usim(struct ued_config *cfg, const char *key, const char *value,
 			return MBMS_EINVAL;
 		if (!*value || strlen(value) >= sizeof(cfg->impi) || !printable(value) ||
 		    strchr(value, '"') || strchr(value, '\\'))
-			return err_out(err, "impi: 1..255 printable characters, no quotes");
+			return mbmsd_ini_error(err, "impi: 1..255 printable characters, no quotes");
 		snprintf(cfg->impi, sizeof(cfg->impi), "%s", value);
 		return 0;
 	}
@@ -202,13 +191,13 @@ static int key_usim(struct ued_config *cfg, const char *key, const char *value,
 			return MBMS_EINVAL;
 		if (strcmp(key, "op") == 0) {
 			if (!cfg->have_k)
-				return err_out(err, "op: give k before op");
+				return mbmsd_ini_error(err, "op: give k before op");
 			uint8_t op[16];
 			memcpy(op, cfg->opc, 16);
 			int rc = mbms_milenage_opc(cfg->k, op, cfg->opc);
 			mbms_wipe(op, sizeof(op));
 			if (rc)
-				return err_out(err, "op: %s", mbms_strerror(rc));
+				return mbmsd_ini_error(err, "op: %s", mbms_strerror(rc));
 		}
 		cfg->have_opc = true;
 		return 0;
@@ -218,7 +207,7 @@ static int key_usim(struct ued_config *cfg, const char *key, const char *value,
 			return MBMS_EINVAL;
 		return path_key(cfg, key, value, cfg->sqn_state, err);
 	}
-	return err_out(err, "unknown key '%s' in [usim]", key);
+	return mbmsd_ini_error(err, "unknown key '%s' in [usim]", key);
 }
 
 static int key_bsf(struct ued_config *cfg, const char *key, const char *value,
@@ -229,7 +218,7 @@ static int key_bsf(struct ued_config *cfg, const char *key, const char *value,
 			return MBMS_EINVAL;
 		if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) ||
 		    strlen(value) >= sizeof(cfg->bsf_url) || !printable(value))
-			return err_out(err, "url: http(s)://host[:port], got '%s'", value);
+			return mbmsd_ini_error(err, "url: http(s)://host[:port], got '%s'", value);
 		snprintf(cfg->bsf_url, sizeof(cfg->bsf_url), "%s", value);
 		return 0;
 	}
@@ -238,7 +227,7 @@ static int key_bsf(struct ued_config *cfg, const char *key, const char *value,
 			return MBMS_EINVAL;
 		if (!*value || strlen(value) >= sizeof(cfg->bsf_host) || !printable(value) ||
 		    strchr(value, '"'))
-			return err_out(err, "host: the BSF's host name");
+			return mbmsd_ini_error(err, "host: the BSF's host name");
 		snprintf(cfg->bsf_host, sizeof(cfg->bsf_host), "%s", value);
 		return 0;
 	}
@@ -250,10 +239,10 @@ static int key_bsf(struct ued_config *cfg, const char *key, const char *value,
 		    path_key(cfg, key, value, cfg->ca_file, err))
 			return MBMS_EINVAL;
 		if (mbmsd_ca_file_check(cfg->ca_file, why, sizeof(why)))
-			return err_out(err, "ca_file: %s", why);
+			return mbmsd_ini_error(err, "ca_file: %s", why);
 		return 0;
 	}
-	return err_out(err, "unknown key '%s' in [bsf]", key);
+	return mbmsd_ini_error(err, "unknown key '%s' in [bsf]", key);
 }
 
 static int listen_key(struct ued_config *cfg, unsigned bit, const char *key, const char *value,
@@ -262,7 +251,7 @@ static int listen_key(struct ued_config *cfg, unsigned bit, const char *key, con
 	if (once(cfg, bit, key, err))
 		return MBMS_EINVAL;
 	if (mbmsd_parse_hostport(value, host, host_cap, port, true))
-		return err_out(err, "%s: expected IP:PORT (port 0: any), got '%s'", key, value);
+		return mbmsd_ini_error(err, "%s: expected IP:PORT (port 0: any), got '%s'", key, value);
 	return 0;
 }
 
@@ -285,13 +274,13 @@ static int key_net(struct ued_config *cfg, const char *key, const char *value,
 	if (strcmp(key, "resolve") == 0) {
 		/* HOST:PORT:ADDRESS, as curl --resolve (CURLOPT_RESOLVE) */
 		if (cfg->nresolve == UED_MAX_RESOLVE)
-			return err_out(err, "at most %d resolve entries", UED_MAX_RESOLVE);
+			return mbmsd_ini_error(err, "at most %d resolve entries", UED_MAX_RESOLVE);
 		const char *c1 = strchr(value, ':');
 		char *end = NULL;
 		unsigned long port = c1 ? strtoul(c1 + 1, &end, 10) : 0;
 		if (!c1 || c1 == value || strlen(value) >= UED_RESOLVE_MAX || !printable(value) ||
 		    end == c1 + 1 || !end || *end != ':' || port == 0 || port > 65535 || !end[1])
-			return err_out(err,
+			return mbmsd_ini_error(err,
 				       "resolve: HOST:PORT:ADDRESS (as curl --resolve), got '%s'",
 				       value);
 		snprintf(cfg->resolve[cfg->nresolve++], UED_RESOLVE_MAX, "%s", value);
@@ -300,13 +289,13 @@ static int key_net(struct ued_config *cfg, const char *key, const char *value,
 	if (strcmp(key, "http_helper") == 0) {
 		/* the mbms-ue-http program (docs/ue.md "The HTTP helper") */
 		if (cfg->http_helper[0])
-			return err_out(err, "http_helper given twice");
+			return mbmsd_ini_error(err, "http_helper given twice");
 		if (value[0] != '/' || strlen(value) >= sizeof(cfg->http_helper) || !printable(value))
-			return err_out(err, "http_helper: an absolute path, got '%s'", value);
+			return mbmsd_ini_error(err, "http_helper: an absolute path, got '%s'", value);
 		snprintf(cfg->http_helper, sizeof(cfg->http_helper), "%s", value);
 		return 0;
 	}
-	return err_out(err, "unknown key '%s' in [net]", key);
+	return mbmsd_ini_error(err, "unknown key '%s' in [net]", key);
 }
 
 static int key_service(struct ued_config *cfg, const char *key, const char *value,
@@ -315,20 +304,20 @@ static int key_service(struct ued_config *cfg, const char *key, const char *valu
 	struct ued_service *s = &cfg->svc[cfg->nsvc - 1];
 	if (strcmp(key, "announcement_url") == 0) {
 		if (s->ann_url[0] || s->ann_file[0])
-			return err_out(err, "give one announcement_url or announcement_file");
+			return mbmsd_ini_error(err, "give one announcement_url or announcement_file");
 		if (strncmp(value, "http://", 7) != 0 || strlen(value) >= sizeof(s->ann_url) ||
 		    !printable(value))
-			return err_out(err, "announcement_url: http://host[:port]/path, got '%s'",
+			return mbmsd_ini_error(err, "announcement_url: http://host[:port]/path, got '%s'",
 				       value);
 		snprintf(s->ann_url, sizeof(s->ann_url), "%s", value);
 		return 0;
 	}
 	if (strcmp(key, "announcement_file") == 0) {
 		if (s->ann_url[0] || s->ann_file[0])
-			return err_out(err, "give one announcement_url or announcement_file");
+			return mbmsd_ini_error(err, "give one announcement_url or announcement_file");
 		return path_key(cfg, key, value, s->ann_file, err);
 	}
-	return err_out(err, "unknown key '%s' in a service section", key);
+	return mbmsd_ini_error(err, "unknown key '%s' in a service section", key);
 }
 
 static int key_test(struct ued_config *cfg, const char *key, const char *value,
@@ -343,7 +332,7 @@ static int key_test(struct ued_config *cfg, const char *key, const char *value,
 			return 0;
 		}
 		if (mbmsd_parse_u64(value, 0, UINT32_MAX, &v))
-			return err_out(err, "drop_msk_push: a count or 'unsolicited', got '%s'",
+			return mbmsd_ini_error(err, "drop_msk_push: a count or 'unsolicited', got '%s'",
 				       value);
 		cfg->drop_msk_push = (uint32_t)v;
 		return 0;
@@ -355,11 +344,11 @@ static int key_test(struct ued_config *cfg, const char *key, const char *value,
 		if (nl && num[nl - 1] == '%')
 			num[nl - 1] = '\0';
 		if (cfg->drop_rate_pct || mbmsd_parse_u64(num, 1, 99, &v))
-			return err_out(err, "drop_rate: once, a percentage 1..99, got '%s'", value);
+			return mbmsd_ini_error(err, "drop_rate: once, a percentage 1..99, got '%s'", value);
 		cfg->drop_rate_pct = (unsigned)v;
 		return 0;
 	}
-	return err_out(err, "unknown key '%s' in [test]", key);
+	return mbmsd_ini_error(err, "unknown key '%s' in [test]", key);
 }
 
 static int on_key(void *user, const char *section, const char *sub, const char *key,
@@ -382,7 +371,7 @@ static int on_key(void *user, const char *section, const char *sub, const char *
 		return key_test(cfg, key, value, err);
 	if (strcmp(section, "stream") == 0)
 		return ued_stream_key(cfg, key, value, err);
-	return err_out(err, "key '%s' outside a section", key);
+	return mbmsd_ini_error(err, "key '%s' outside a section", key);
 }
 
 /* The host part of http(s)://host[:port]/... */
