@@ -48,22 +48,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 		ex->body_too_large = true;
 		return n; /* drain; the caller refuses the answer */
 	}
-	if (ex->body_len + n + 1 > ex->body_cap) {
-		size_t cap = ex->body_cap ? ex->body_cap : 1024;
-		while (cap < ex->body_len + n + 1)
-			cap *= 2;
-		char *nb = malloc(cap);
-		if (!nb)
-			return 0;
-		if (ex->body_len)
-			memcpy(nb, ex->body, ex->body_len);
-		if (ex->body) {
-			mbms_wipe(ex->body, ex->body_cap);
-			free(ex->body);
-		}
-		ex->body = nb;
-		ex->body_cap = cap;
-	}
+	char *nb = mbmsd_body_reserve(ex->body, ex->body_len, &ex->body_cap, ex->body_len + n + 1);
+	if (!nb)
+		return 0;
+	ex->body = nb;
 	memcpy(ex->body + ex->body_len, data, n);
 	ex->body_len += n;
 	ex->body[ex->body_len] = '\0';

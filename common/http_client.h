@@ -44,6 +44,12 @@ void mbmsd_http_exchange_free(struct mbmsd_http_exchange *ex);
 /* true when the Content-Type's media type (before any ';') is `type`. */
 bool mbmsd_http_media_type_is(const char *content_type, const char *type);
 
+/* Room for `need` bytes in a body buffer holding `len`: when *cap is short,
+ * a new buffer (doubling from 1 KiB) gets the len bytes, the old one is
+ * wiped and freed. Returns the buffer to use (maybe buf itself), or NULL
+ * when out of memory (buf untouched). */
+void *mbmsd_body_reserve(void *buf, size_t len, size_t *cap, size_t need);
+
 /* curl_global_init once per process (thread-safe); 0 or -1. */
 int mbmsd_curl_init(void);
 

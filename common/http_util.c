@@ -48,3 +48,23 @@ bool mbmsd_http_media_type_is(const char *content_type, const char *type)
 	char c = content_type[n];
 	return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
+
+void *mbmsd_body_reserve(void *buf, size_t len, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return buf;
+	size_t nc = *cap ? *cap : 1024;
+	while (nc < need)
+		nc *= 2;
+	uint8_t *nb = malloc(nc);
+	if (!nb)
+		return NULL;
+	if (len)
+		memcpy(nb, buf, len);
+	if (buf) {
+		mbms_wipe(buf, *cap);
+		free(buf);
+	}
+	*cap = nc;
+	return nb;
+}

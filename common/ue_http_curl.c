@@ -25,22 +25,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 		r->body_too_large = true;
 		return 0; /* abort the transfer: nothing of it is used */
 	}
-	if (r->body_len + n + 1 > r->body_cap) {
-		size_t cap = r->body_cap ? r->body_cap : 2048;
-		while (cap < r->body_len + n + 1)
-			cap *= 2;
-		uint8_t *nb = malloc(cap);
-		if (!nb)
-			return 0;
-		if (r->body_len)
-			memcpy(nb, r->body, r->body_len);
-		if (r->body) {
-			mbms_wipe(r->body, r->body_cap);
-			free(r->body);
-		}
-		r->body = nb;
-		r->body_cap = cap;
-	}
+	uint8_t *nb = mbmsd_body_reserve(r->body, r->body_len, &r->body_cap, r->body_len + n + 1);
+	if (!nb)
+		return 0;
+	r->body = nb;
 	memcpy(r->body + r->body_len, data, n);
 	r->body_len += n;
 	r->body[r->body_len] = '\0';
