@@ -96,6 +96,8 @@ static void zn_job_free(struct zn_job *j)
 	free(j);
 }
 
+static void zn_job_drop(void *arg) { zn_job_free(arg); }
+
 void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 		     struct mbmsd_http_response *resp)
 {
@@ -133,7 +135,7 @@ void bmscd_km_handle(void *user, const struct mbmsd_http_request *req,
 		}
 		bmscd_drain(d);
 		pthread_mutex_unlock(&d->lock);
-		if (j && mbmsd_http_defer(req, zn_work, j) == 0)
+		if (j && mbmsd_http_defer(req, zn_work, zn_job_drop, j) == 0)
 			return; /* answered when the lookup is done */
 		if (!j) {
 			mbmsd_http_status(resp, 500, "out of memory");

@@ -67,7 +67,8 @@ struct req_state {
 	size_t len, cap;
 	bool too_large;
 	bool deferred; /* parked: its work runs on a worker, the handler comes again */
-	void *work_arg;
+	void *work_arg;  /* the handler's until it is called again with it */
+	void (*work_drop)(void *arg); /* frees work_arg if that call never comes */
 };
 
 /* One deferred piece of work: run it, then resume the parked connection. */
@@ -249,7 +250,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		};
 		if (st->deferred) { /* back from its work: the deadline runs again */
 			st->deferred = false;
-			st->work_arg = NULL;
+			st->work_arg = NULL; /* the handler's again */
+			st->work_drop = NULL;
 			mbmsd_conn_hold(conn, false);
 		}
 		peer_of(conn, req.peer, sizeof(req.peer));
@@ -293,7 +295,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int mbmsd_http_defer(const struct mbmsd_http_request *req, void (*work)(void *arg), void *arg)
+int mbmsd_http_defer(const struct mbmsd_http_request *req, void (*work)(void *arg),
+		     void (*drop)(void *arg), void *arg)
 {
 	struct mbmsd_httpd *h = req->httpd;
 	struct req_state *st = req->state;
@@ -330,6 +333,7 @@ int mbmsd_http_defer(const struct mbmsd_http_request *req, void (*work)(void *ar
 	pthread_mutex_unlock(&h->work_lock);
 	st->deferred = true;
 	st->work_arg = arg;
+	st->work_drop = drop;
 	return 0;
 }
 
@@ -355,6 +359,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req_state *st = *con_cls;
 	if (!st)
 		return;
+	if (st->work_arg && st->work_drop) /* ended before its handler came back (a stop) */
+		st->work_drop(st->work_arg);
 	if (st->body) {
 		mbms_wipe(st->body, st->cap);
 		free(st->body);

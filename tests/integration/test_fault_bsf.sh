@@ -14,6 +14,9 @@
 #      never answered): the request waiting for Zn is parked, another UE
 #      whose Ks_NAF bmscd holds is answered meanwhile; after SIGCONT the
 #      parked request gets its 200.
+#   E. bmscd stopped (SIGTERM) while a request waits for a hanging BSF: the
+#      stop waits for the lookup, then bmscd exits 0 (under ASan: with no
+#      leak of the parked lookup, which holds a Ks_NAF).
 # bsfd keeps its ports across restarts (fixed free ports) so that the UEs'
 # and bmscd's URLs stay valid. No key in any log.
 set -u
@@ -28,7 +31,7 @@ LIFETIME=20
 UBP=$(free_tcp_port)
 ZNP=$(free_tcp_port)
 write_bsf_ini "$FQDN" "$ZN_SECRET" "$LIFETIME" "$UBP" "$ZNP"
-add_subscribers 1 2 3
+add_subscribers 1 2 3 4
 UB=http://127.0.0.1:$UBP
 ZN=http://127.0.0.1:$ZNP
 
@@ -135,11 +138,28 @@ wait "$ue3"
 grep -q "^item: $NEWS 200$" "$WORK/d3" || fail "UE3 after the BSF resumed: $(cat "$WORK/d3")"
 pass "D: BSF hanging: UE2 answered in ${ms} ms while UE3's Zn lookup waited; UE3 got 200 once the BSF resumed"
 
+# ---- E: a stop while a request is parked ----
+"$TUE" --state "$WORK/ue4.tstate" bootstrap --bsf "$UB" --impi "$(impi_of 4)" --k "$K" \
+	--opc "$OPC" --fqdn "$FQDN" >"$WORK/ue4.boot" 2>&1 || fail "UE4 bootstrap: $(cat "$WORK/ue4.boot")"
 stop_ue 1
-stop_bsfd
-kill "$BM_PID" 2>/dev/null
-wait "$BM_PID" 2>/dev/null
+kill -STOP "$BSF_PID"
+"$TUE" --state "$WORK/ue4.tstate" register --bmsc "$KM" --port 0 --service "$NEWS" \
+	>"$WORK/e4" 2>&1 &
+ue4=$!
+sleep 0.5 # parked, its Zn lookup hanging
+kill -TERM "$BM_PID"
+sleep 0.5
+alive "$BM_PID" || { kill -CONT "$BSF_PID"; fail "bmscd stopped without waiting for the parked lookup"; }
+kill -CONT "$BSF_PID"
+stopped() { ! alive "$BM_PID"; }
+wait_for 20 stopped || fail "bmscd did not stop once the lookup ended"
+wait "$BM_PID"
+rc=$?
 forget "$BM_PID"
+[ "$rc" = 0 ] || fail "bmscd exited $rc after a stop with a parked request"
+wait "$ue4" 2>/dev/null
+pass "E: SIGTERM with a request parked on a hanging BSF: bmscd waited for the lookup, exited 0 (UE4: $(tr '\n' ' ' <"$WORK/e4" | cut -c1-60))"
+stop_bsfd
 printf '{"test":"fault_bsf","failed_bootstraps":%d,"keys_lost":0}\n' "$(failures)" >"$WORK/figures.json"
 scan_secrets --secret "$ZN_SECRET"
 echo "test_fault_bsf: all passed"
