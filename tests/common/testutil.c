@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include "mbmssec/ids.h"
+#include "mbmssec/mbms_msg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,4 +91,37 @@ int th_kind_is(const cJSON *c, const char *kind)
 {
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind");
 	return cJSON_IsString(k) && strcmp(k->valuestring, kind) == 0;
+}
+
+uint32_t th_be32_hex(const char *hex)
+{
+	uint8_t b[4];
+	th_hex_into(hex, b, 4);
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+void th_msk_msg_in(const cJSON *in, struct mbms_msk_msg_in *m, uint8_t *muk, uint8_t *msk)
+{
+	memset(m, 0, sizeof(*m));
+	th_hex_into(th_str(in, "muk"), muk, 32);
+	m->muk = muk;
+	m->muk_len = 32;
+	th_hex_into(th_str(in, "key_domain"), m->key_domain_id, 3);
+	m->msk_id = th_be32_hex(th_str(in, "msk_id"));
+	m->ts_counter = (uint32_t)th_num(in, "ts");
+	th_hex_into(th_str(in, "rand"), m->rand, 16);
+	m->idi = (const uint8_t *)th_str(in, "idi");
+	m->idi_len = strlen(th_str(in, "idi"));
+	m->idr = (const uint8_t *)th_str(in, "idr");
+	m->idr_len = strlen(th_str(in, "idr"));
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "v");
+	if (!v)
+		fail_msg("vector member 'v' missing");
+	m->v_flag = cJSON_IsTrue(v);
+	if (cJSON_GetObjectItemCaseSensitive(in, "msk")) {
+		th_hex_into(th_str(in, "msk"), msk, 16);
+		m->msk = msk;
+		m->vf = (uint16_t)th_num(in, "vf");
+		m->vt = (uint16_t)th_num(in, "vt");
+	}
 }

@@ -31,6 +31,15 @@ const char *th_str(const cJSON *obj, const char *key);
 /* Get a number member or fail the test. */
 double th_num(const cJSON *obj, const char *key);
 
+/* A 4-byte big-endian value given in hex (an MSK ID), asserting the length. */
+uint32_t th_be32_hex(const char *hex);
+
+/* The builder input of an msk-message or trigger-message vector's "input":
+ * muk (32 bytes) and, when present, msk (16) are decoded into the caller's
+ * buffers, strings point into the JSON. */
+struct mbms_msk_msg_in;
+void th_msk_msg_in(const cJSON *in, struct mbms_msk_msg_in *m, uint8_t *muk, uint8_t *msk);
+
 /* The "cases" / "bad" arrays of independent_cases.json; true when c is of kind. */
 int th_kind_is(const cJSON *c, const char *kind);
 

@@ -32,12 +32,6 @@ static void assert_rc_name(int got, const char *want, const char *what)
 		fail_msg("%s: got %s (%d), expected %s", what, mbms_errname(got), got, want);
 }
 
-static uint32_t hex_be32(const char *hex)
-{
-	uint8_t b[4];
-	th_hex_into(hex, b, 4);
-	return mbms_get_be32(b);
-}
 
 static const cJSON *member(const cJSON *o, const char *k)
 {
@@ -239,28 +233,6 @@ static void check_parse(const cJSON *parse, const struct mbms_msg_info *info, co
 
 /* ---- cases ---- */
 
-static void fill_muk_in(const cJSON *in, struct mbms_msk_msg_in *m, uint8_t *muk, uint8_t *msk)
-{
-	memset(m, 0, sizeof(*m));
-	th_hex_into(th_str(in, "muk"), muk, 32);
-	m->muk = muk;
-	m->muk_len = 32;
-	th_hex_into(th_str(in, "key_domain"), m->key_domain_id, 3);
-	m->msk_id = hex_be32(th_str(in, "msk_id"));
-	m->ts_counter = (uint32_t)th_num(in, "ts");
-	th_hex_into(th_str(in, "rand"), m->rand, 16);
-	m->idi = (const uint8_t *)th_str(in, "idi");
-	m->idi_len = strlen(th_str(in, "idi"));
-	m->idr = (const uint8_t *)th_str(in, "idr");
-	m->idr_len = strlen(th_str(in, "idr"));
-	m->v_flag = cJSON_IsTrue(member(in, "v"));
-	if (cJSON_GetObjectItemCaseSensitive(in, "msk")) {
-		th_hex_into(th_str(in, "msk"), msk, 16);
-		m->msk = msk;
-		m->vf = (uint16_t)th_num(in, "vf");
-		m->vt = (uint16_t)th_num(in, "vt");
-	}
-}
 
 /* expected.derived of a built message: keys, IV, plaintext, ciphertext. */
 static void check_build_derived(const cJSON *d, const uint8_t *inkey, size_t inkey_len,
@@ -303,7 +275,7 @@ static void test_msk_and_trigger_cases(void **state)
 		struct mbms_msk_msg_in m;
 		uint8_t muk[32], msk[16], out[BUF];
 		size_t len = 0;
-		fill_muk_in(in, &m, muk, msk);
+		th_msk_msg_in(in, &m, muk, msk);
 		if (trig)
 			assert_rc(mbms_trigger_build(&m, out, sizeof(out), &len), 0, id);
 		else
@@ -355,7 +327,7 @@ static void test_mtk_cases(void **state)
 		m.mtk = mtk;
 		m.mtk_salt = salt;
 		th_hex_into(th_str(in, "key_domain"), m.key_domain_id, 3);
-		m.msk_id = hex_be32(th_str(in, "msk_id"));
+		m.msk_id = th_be32_hex(th_str(in, "msk_id"));
 		m.mtk_id = (uint16_t)th_num(in, "mtk_id");
 		m.ts_counter = (uint32_t)th_num(in, "ts");
 		th_hex_into(th_str(in, "rand"), m.rand, 16);

@@ -24,35 +24,7 @@ static void assert_rc(int got, int want, const char *what)
 			 mbms_errname(want), want);
 }
 
-static uint32_t hex_be32(const char *hex)
-{
-	uint8_t b[4];
-	th_hex_into(hex, b, 4);
-	return mbms_get_be32(b);
-}
 
-static void fill_muk_in(const cJSON *in, struct mbms_msk_msg_in *m, uint8_t *muk, uint8_t *msk)
-{
-	memset(m, 0, sizeof(*m));
-	th_hex_into(th_str(in, "muk"), muk, 32);
-	m->muk = muk;
-	m->muk_len = 32;
-	th_hex_into(th_str(in, "key_domain"), m->key_domain_id, 3);
-	m->msk_id = hex_be32(th_str(in, "msk_id"));
-	m->ts_counter = (uint32_t)th_num(in, "ts");
-	th_hex_into(th_str(in, "rand"), m->rand, 16);
-	m->idi = (const uint8_t *)th_str(in, "idi");
-	m->idi_len = strlen(th_str(in, "idi"));
-	m->idr = (const uint8_t *)th_str(in, "idr");
-	m->idr_len = strlen(th_str(in, "idr"));
-	m->v_flag = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "v"));
-	if (cJSON_GetObjectItemCaseSensitive(in, "msk")) {
-		th_hex_into(th_str(in, "msk"), msk, 16);
-		m->msk = msk;
-		m->vf = (uint16_t)th_num(in, "vf");
-		m->vt = (uint16_t)th_num(in, "vt");
-	}
-}
 
 /* Vectors msk-message and trigger-message: the keyed builder reproduces the
  * expected bytes with in->muk cleared (it must not be read), the keyed
@@ -76,7 +48,7 @@ static void test_msk_and_trigger_vectors(void **state)
 		struct mbms_mikey_keyctx kc;
 		uint8_t muk[32], msk[16], out[BUF];
 		size_t len = 0;
-		fill_muk_in(in, &m, muk, msk);
+		th_msk_msg_in(in, &m, muk, msk);
 		assert_rc(mbms_mikey_keyctx_init(&kc, muk, 32), 0, id);
 		m.muk = NULL;
 		m.muk_len = 0;
