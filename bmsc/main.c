@@ -5,6 +5,7 @@
 #include "bmscd.h"
 
 #include "batch.h"
+#include "http_client.h"
 #include "config.h"
 #include "mikey_io.h"
 #include "random_pool.h"
@@ -508,6 +509,7 @@ static int run(const char *config_path, const char *trace_path, bool debug_keys)
 	event_base_dispatch(L.base);
 	ret = 0;
 out:
+	mbmsd_http_abort_all(); /* Zn lookups under way fail now: their requests get 503 */
 	mbmsd_httpd_stop(admin);
 	mbmsd_httpd_stop(km);
 	if (d->store) { /* what the group commit still holds */

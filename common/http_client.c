@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,23 @@ struct ctx {
 	struct mbmsd_http_exchange *ex;
 	size_t max_body;
 };
+
+static atomic_bool g_abort; /* mbmsd_http_abort_all: the process is stopping */
+
+void mbmsd_http_abort_all(void) { atomic_store(&g_abort, true); }
+
+/* Called by libcurl at least once a second, also while it connects or
+ * waits: non-zero aborts the transfer. */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)user;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(&g_abort) ? 1 : 0;
+}
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
@@ -118,6 +136,8 @@ int mbmsd_http_get(const char *url, const char *const *headers, const char *user
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	/* Verification is never switched off; a CA file only replaces the store. */
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -50,6 +50,11 @@ bool mbmsd_http_media_type_is(const char *content_type, const char *type);
  * when out of memory (buf untouched). */
 void *mbmsd_body_reserve(void *buf, size_t len, size_t *cap, size_t need);
 
+/* Abort every transfer of mbmsd_http_get under way and to come (within a
+ * second; they fail as transport errors): a daemon that stops does not
+ * wait out a hanging server. Thread-safe; there is no undoing it. */
+void mbmsd_http_abort_all(void);
+
 /* curl_global_init once per process (thread-safe); 0 or -1. */
 int mbmsd_curl_init(void);
 

@@ -114,10 +114,11 @@ void mbmsd_httpd_stop(struct mbmsd_httpd *h);
  * before -- with req->deferred = arg, on the server's thread. The handler
  * leaves resp alone in the call that defers. The per-request deadline is
  * held meanwhile; work must end in bounded time (it also delays the
- * server's stop). drop(arg) frees arg when the request ends without that
- * second call (the server stopped before it could answer). Once per
- * request. 0, or -1 (out of memory, stopping): then nothing was parked and
- * the handler answers itself. */
+ * server's stop: bmscd aborts its HTTP lookups first, mbmsd_http_abort_all).
+ * drop(arg) frees arg when the request ends without that second call (the
+ * server stopped before it could answer). Once per request. 0, or -1 (out
+ * of memory, stopping): then nothing was parked and the handler answers
+ * itself. */
 int mbmsd_http_defer(const struct mbmsd_http_request *req, void (*work)(void *arg),
 		     void (*drop)(void *arg), void *arg);
 
