@@ -74,6 +74,14 @@ for prog in mbmssec bsfd bmscd mbms-ue; do
 	fi
 done
 [ "$nprog" -ge 2 ] || fail "mbmssec and bsfd should both be built ($nprog programs)"
+# mbms-ue runs its HTTP through mbms-ue-http found next to it (docs/ue.md)
+if [ -x "$BUILD/bin/mbms-ue" ]; then
+	[ -x "$prefix/bin/mbms-ue-http" ] || fail "mbms-ue installed without its HTTP helper mbms-ue-http"
+	printf 'not a request' | "$prefix/bin/mbms-ue-http" >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && pass "installed mbms-ue-http next to mbms-ue (refuses a malformed request, exit 2)" ||
+		fail "installed mbms-ue-http: exit $rc for a malformed request, want 2"
+fi
 
 # ---- library, headers, pkg-config ----
 [ -f "$prefix/lib/libmbmssec.a" ] && pass "lib/libmbmssec.a" || fail "no lib/libmbmssec.a"
